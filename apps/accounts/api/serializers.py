@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.accounts.constants import PLATFORM_IDS, RecvOpt
+from apps.accounts.models import User, user_id_validator
+
+
+class UserIdField(serializers.CharField):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("min_length", 1)
+        super().__init__(validators=[user_id_validator], **kwargs)  # type: ignore[arg-type]
+
+
+class PlatformIdField(serializers.ChoiceField):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=sorted(PLATFORM_IDS), **kwargs)  # type: ignore[arg-type]
+
+
+class ExField(serializers.JSONField):
+    def to_internal_value(self, data: object) -> object:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("must be a JSON object")
+        if len(str(value)) > 8192:
+            raise serializers.ValidationError("must be under 8 KiB")
+        return value
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="seconds until the token expires")
+    user_id = serializers.CharField()
+    platform_id = serializers.IntegerField()
+
+
+class UserPublicOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["user_id", "nickname", "face_url", "ex", "created_at"]
+
+
+class UserFullOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "user_id", "nickname", "face_url", "ex", "app_manager_level", "global_recv_msg_opt",
+            "is_banned", "created_at", "updated_at",
+        ]
+
+
+class UserProfileInput(serializers.Serializer):
+    nickname = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    face_url = serializers.CharField(max_length=512, required=False, allow_blank=True)
+    ex = ExField(required=False)
+    global_recv_msg_opt = serializers.ChoiceField(choices=[o.value for o in RecvOpt], required=False)

@@ -1,0 +1,42 @@
+"""DRF authentication by ``Authorization: Bearer <token>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from apps.accounts.models import User
+from apps.accounts.tokens import TokenClaims, token_validate
+from apps.common.errors import Code, DomainError
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, TokenClaims] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise DomainError(Code.TOKEN_INVALID, "Authorization header must be 'Bearer <token>'")
+        claims = token_validate(parts[1].decode("latin-1"))
+        user = User.objects.filter(user_id=claims.user_id).first()
+        if user is None:
+            raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
+        if user.is_banned:
+            raise DomainError(Code.USER_BANNED)
+        return user, claims
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="imserver"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}

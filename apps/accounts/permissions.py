@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+class IsAppAdmin(BasePermission):
+    """The caller holds an admin token (app backend, user in IM_ADMIN_USER_IDS)."""
+
+    message = "this endpoint needs an admin token"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_app_admin)

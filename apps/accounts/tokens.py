@@ -1,0 +1,93 @@
+"""Signed, expiring, revocable tokens.
+
+A token string is ``django.core.signing`` of ``{"u": user_id, "p": platform_id,
+"j": jti, "e": expiry}``. The signature proves who issued it; the ``Token`` row
+(cached, Redis in production) says whether it is still valid, so force-logout,
+bans and the multi-login policy revoke it at once. The same
+:func:`token_validate` serves the REST authentication class and the websocket.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core import signing
+from django.core.cache import cache
+
+from apps.accounts.constants import TokenStatus
+from apps.common.errors import Code, DomainError
+
+SALT = "imserver.token.v1"
+_CACHE_PREFIX = "tok:"
+_UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    platform_id: int
+    jti: str
+    expires_at: int  # unix seconds
+
+
+def token_encode(claims: TokenClaims) -> str:
+    payload = {"u": claims.user_id, "p": claims.platform_id, "j": claims.jti, "e": claims.expires_at}
+    return signing.dumps(payload, salt=SALT, compress=False)
+
+
+def token_decode(token: str) -> TokenClaims:
+    """Check signature and expiry only (no revocation status)."""
+    if not token or not isinstance(token, str) or len(token) > 1024:
+        raise DomainError(Code.TOKEN_INVALID, "token is missing or malformed")
+    try:
+        payload = signing.loads(token, salt=SALT)
+        claims = TokenClaims(
+            user_id=str(payload["u"]),
+            platform_id=int(payload["p"]),
+            jti=str(payload["j"]),
+            expires_at=int(payload["e"]),
+        )
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise DomainError(Code.TOKEN_INVALID, "token is malformed or its signature is wrong") from exc
+    if claims.expires_at <= time.time():
+        raise DomainError(Code.TOKEN_EXPIRED, "token expired; ask the app backend for a new one")
+    return claims
+
+
+def _cache_key(jti: str) -> str:
+    return f"{_CACHE_PREFIX}{jti}"
+
+
+def token_status_cache_set(jti: str, status: int, expires_at: float) -> None:
+    ttl = max(1, int(expires_at - time.time()))
+    cache.set(_cache_key(jti), status, timeout=ttl)
+
+
+def token_status_cache_set_many(jtis: list[str], status: int, ttl: int = 24 * 3600) -> None:
+    if jtis:
+        cache.set_many({_cache_key(j): status for j in jtis}, timeout=ttl)
+
+
+def _token_status(claims: TokenClaims) -> int:
+    status = cache.get(_cache_key(claims.jti))
+    if status is not None:
+        return int(status)
+    from apps.accounts.models import Token
+
+    row = Token.objects.filter(jti=claims.jti).values_list("status", flat=True).first()
+    status = _UNKNOWN if row is None else int(row)
+    if status != _UNKNOWN:
+        token_status_cache_set(claims.jti, status, claims.expires_at)
+    return status
+
+
+def token_validate(token: str) -> TokenClaims:
+    """Decode and check revocation; raises DomainError 1501/1502/1506/1507."""
+    claims = token_decode(token)
+    status = _token_status(claims)
+    if status == _UNKNOWN:
+        raise DomainError(Code.TOKEN_UNKNOWN, "token is not known to this server")
+    if status == TokenStatus.KICKED:
+        raise DomainError(Code.TOKEN_KICKED, "token was revoked (logged out, kicked by a newer login, or banned)")
+    return claims

@@ -1,0 +1,128 @@
+"""DRF glue shared by every app: error rendering, pagination, small helpers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from apps.common.errors import Code, DomainError
+
+log = logging.getLogger(__name__)
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        out: list[str] = []
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                name = prefix
+            out.extend(_flatten(value, name))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                out.extend(_flatten(value, f"{prefix}[{index}]"))
+            else:
+                out.extend(_flatten(value, prefix))
+        return out
+    text = str(detail)
+    return [f"{prefix}: {text}" if prefix else text]
+
+
+def _body(code: Code, msg: str, **extra: Any) -> dict[str, Any]:
+    return {"code": int(code), "msg": msg, **extra}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render every error as ``{"code", "msg"}`` with the matching HTTP status."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        set_rollback()
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        if isinstance(exc, exceptions.ValidationError):
+            code, msg = Code.BAD_ARGS, "; ".join(_flatten(exc.detail)) or "bad arguments"
+        elif isinstance(exc, exceptions.ParseError):
+            code, msg = Code.BAD_ARGS, f"malformed request body: {exc.detail}"
+        elif isinstance(exc, exceptions.UnsupportedMediaType | exceptions.MethodNotAllowed | exceptions.NotAcceptable):
+            code, msg = Code.BAD_ARGS, str(exc.detail)
+        elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            code, msg = Code.NOT_AUTHENTICATED, str(exc.detail)
+        elif isinstance(exc, exceptions.PermissionDenied):
+            code, msg = Code.NO_PERMISSION, str(exc.detail)
+        elif isinstance(exc, exceptions.NotFound):
+            code, msg = Code.NOT_FOUND, str(exc.detail)
+        elif isinstance(exc, exceptions.Throttled):
+            code, msg = Code.RATE_LIMITED, str(exc.detail)
+        else:
+            code, msg = Code.INTERNAL, str(exc.detail)
+        return Response(_body(code, msg), status=exc.status_code, headers=headers)
+    log.exception("unhandled error in %s", context.get("view"))
+    set_rollback()
+    return Response(_body(Code.INTERNAL, "internal error"), status=500)
+
+
+class OffsetPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.IntegerField(help_text="error code, see docs/protocol.md")
+    msg = serializers.CharField()
+
+
+def error_responses(*codes: Code) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses for a view's error codes, grouped by HTTP status."""
+    from apps.common.errors import default_message, http_status
+
+    by_status: dict[int, list[Code]] = {}
+    for code in (Code.BAD_ARGS, *codes):
+        by_status.setdefault(http_status(code), []).append(code)
+    out: dict[int, OpenApiResponse] = {}
+    for status, group in by_status.items():
+        out[status] = OpenApiResponse(
+            response=ErrorSerializer,
+            description=", ".join(f"{int(c)} {default_message(c)}" for c in group),
+            examples=[
+                OpenApiExample(f"{int(c)}", value={"code": int(c), "msg": default_message(c)}, response_only=True)
+                for c in group
+            ],
+        )
+    return out
+
+
+OkSerializer = inline_serializer("Ok", {"code": serializers.IntegerField(default=0), "msg": serializers.CharField()})
+
+
+def ok() -> Response:
+    return Response({"code": 0, "msg": ""})
+
+
+def client_ip(request: Any) -> str | None:
+    """The peer address of a DRF/Django request (the proxy's, behind one)."""
+    meta = getattr(request, "META", {})
+    if getattr(__import__("django.conf").conf.settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return meta.get("REMOTE_ADDR") or None

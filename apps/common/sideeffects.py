@@ -1,0 +1,40 @@
+"""Side effects after commit: one helper so nobody hears of a row that rolled back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def user_group(user_id: str) -> str:
+    """Channel-layer group of all websocket connections of one user."""
+    # channel group names allow [a-zA-Z0-9._-]; user ids may hold other characters
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else f"_{ord(ch):x}_" for ch in user_id)
+    return f"u.{safe}"[:99]
+
+
+def on_commit(fn: Callable[[], Any]) -> None:
+    """Run ``fn`` after the current transaction commits (at once outside one)."""
+    transaction.on_commit(fn, robust=True)
+
+
+def send_to_user_now(user_id: str, event: dict[str, Any]) -> None:
+    """Send one channel-layer event to every connection of a user (sync context)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), event)
+    except Exception:  # the layer is a doorbell: a failed ring loses nothing stored
+        log.exception("channel layer send to %s failed", user_id)
+
+
+def send_to_user_on_commit(user_id: str, event: dict[str, Any]) -> None:
+    on_commit(lambda: send_to_user_now(user_id, event))

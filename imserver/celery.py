@@ -1,0 +1,11 @@
+"""Celery app. With no CELERY_BROKER_URL, tasks run eagerly in-process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
+
+app = Celery("imserver")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

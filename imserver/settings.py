@@ -1,0 +1,259 @@
+"""imserver settings.
+
+Every knob is read here, once, from the environment, with its default next to it.
+The README's configuration table lists the same names and defaults.
+
+Embedded default (nothing set): SQLite in ``var/``, in-memory channel layer,
+local-memory cache, Celery tasks run eagerly in-process. Production: set
+``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from imserver.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("IM_VAR_DIR", str(BASE_DIR / "var")))
+
+# --------------------------------------------------------------------------- core
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    """DJANGO_SECRET_KEY, or a random key generated once and kept in var/."""
+    key = env_str("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "apps.common",
+    "apps.accounts",
+    "apps.audit",
+    "apps.relations",
+    "apps.groups",
+    "apps.messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "imserver.urls"
+WSGI_APPLICATION = "imserver.wsgi.application"
+ASGI_APPLICATION = "imserver.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ----------------------------------------------------------------------- database
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+_engine = DATABASES["default"]["ENGINE"]
+if _engine == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+elif _engine == "django.db.backends.mysql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "charset": "utf8mb4",
+            "isolation_level": "read committed",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+        }
+    )
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# ------------------------------------------------------------ redis, cache, layer
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("IM_CACHE_PREFIX", "im"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("IM_CHANNEL_PREFIX", "imws"),
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "imserver",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 10_000},
+        }
+    }
+
+# ------------------------------------------------------------------------- celery
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+
+# ------------------------------------------------------------------ i18n, static
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# ----------------------------------------------------------------------- security
+# Secure by default when DEBUG is off; each can be relaxed by environment only.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("IM_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# -------------------------------------------------------------------------- DRF
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.common.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "apps.common.api.OffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_token": env_str("IM_RATE_AUTH_TOKEN", "30/min"),
+    },
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "imserver API",
+    "DESCRIPTION": (
+        "REST API of imserver, a self-hosted instant-messaging server. "
+        "Authenticate with `Authorization: Bearer <token>` (see /api/v1/auth/*). "
+        'Errors are `{"code": <int>, "msg": <str>}`; codes are listed in docs/protocol.md.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# ----------------------------------------------------------------------- imserver
+IM_SECRET = env_str("IM_SECRET", "change-me-imserver-secret")
+IM_ADMIN_USER_IDS = env_list("IM_ADMIN_USER_IDS", ["imAdmin"])
+IM_TOKEN_TTL_SECONDS = env_int("IM_TOKEN_TTL_SECONDS", 90 * 24 * 3600, minimum=60)
+# 0 keep up to IM_MULTI_LOGIN_MAX_PER_PLATFORM tokens per platform;
+# 1 one login per platform (default); 4 one per platform class; 5 PC free, one non-PC.
+IM_MULTI_LOGIN_POLICY = env_int("IM_MULTI_LOGIN_POLICY", 1)
+IM_MULTI_LOGIN_MAX_PER_PLATFORM = env_int("IM_MULTI_LOGIN_MAX_PER_PLATFORM", 30, minimum=1)
+IM_OFFLINE_RETENTION_DAYS = env_int("IM_OFFLINE_RETENTION_DAYS", 14, minimum=1)
+
+# websocket gateway
+IM_WS_MAX_FRAME_BYTES = env_int("IM_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+IM_WS_IDLE_TIMEOUT_SECONDS = env_float("IM_WS_IDLE_TIMEOUT_SECONDS", 90.0)
+IM_WS_MAX_BAD_FRAMES = env_int("IM_WS_MAX_BAD_FRAMES", 20, minimum=1)
+IM_WS_MAX_CONNECTIONS = env_int("IM_WS_MAX_CONNECTIONS", 100_000, minimum=1)
+
+# messaging
+IM_SEND_BATCH_WINDOW_MS = env_float("IM_SEND_BATCH_WINDOW_MS", 2.0)
+IM_SEND_BATCH_MAX = env_int("IM_SEND_BATCH_MAX", 64, minimum=1)
+IM_REVOKE_WINDOW_SECONDS = env_int("IM_REVOKE_WINDOW_SECONDS", 24 * 3600, minimum=0)
+IM_TEXT_MAX_CHARS = env_int("IM_TEXT_MAX_CHARS", 10_000, minimum=1)
+IM_CONTENT_MAX_BYTES = env_int("IM_CONTENT_MAX_BYTES", 32 * 1024, minimum=256)
+IM_FRIENDS_ONLY_CHAT = env_bool("IM_FRIENDS_ONLY_CHAT", False)
+IM_PULL_MAX_LIMIT = env_int("IM_PULL_MAX_LIMIT", 500, minimum=1)
+IM_GROUP_MAX_MEMBERS = env_int("IM_GROUP_MAX_MEMBERS", 10_000, minimum=2)
+IM_FANOUT_CHUNK_SIZE = env_int("IM_FANOUT_CHUNK_SIZE", 500, minimum=1)
+
+# tests that need MariaDB/Redis fail instead of skipping when this is on (CI sets it)
+IM_REQUIRE_SERVICES = env_bool("IM_REQUIRE_SERVICES", False)
+
+# ------------------------------------------------------------------------ logging
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
