@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.relations",
     "apps.groups",
     "apps.messaging",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -117,12 +118,14 @@ AUTH_USER_MODEL = "accounts.User"
 
 # ------------------------------------------------------------ redis, cache, layer
 REDIS_URL = env_str("REDIS_URL", "")
+IM_CACHE_PREFIX = env_str("IM_CACHE_PREFIX", "im")
+IM_PRESENCE_TTL_SECONDS = env_int("IM_PRESENCE_TTL_SECONDS", 120, minimum=10)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("IM_CACHE_PREFIX", "im"),
+            "KEY_PREFIX": IM_CACHE_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
@@ -190,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.OffsetPagination",
     "PAGE_SIZE": 50,
@@ -244,6 +247,10 @@ IM_FRIENDS_ONLY_CHAT = env_bool("IM_FRIENDS_ONLY_CHAT", False)
 IM_PULL_MAX_LIMIT = env_int("IM_PULL_MAX_LIMIT", 500, minimum=1)
 IM_GROUP_MAX_MEMBERS = env_int("IM_GROUP_MAX_MEMBERS", 10_000, minimum=2)
 IM_FANOUT_CHUNK_SIZE = env_int("IM_FANOUT_CHUNK_SIZE", 500, minimum=1)
+
+# relations and groups: hot read state (blacklist, friendship, membership, mutes) cached
+# for this many seconds; every change invalidates its keys, the TTL bounds a racing re-cache
+IM_RELATION_CACHE_SECONDS = env_int("IM_RELATION_CACHE_SECONDS", 300, minimum=1)
 
 # tests that need MariaDB/Redis fail instead of skipping when this is on (CI sets it)
 IM_REQUIRE_SERVICES = env_bool("IM_REQUIRE_SERVICES", False)

@@ -10,9 +10,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.relations.api.urls")),
+    path("", include("apps.groups.api.urls")),
+    path("", include("apps.messaging.api.urls")),
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", include("apps.console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

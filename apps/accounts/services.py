@@ -110,7 +110,7 @@ def token_issue(*, user: User, platform_id: int, actor: User | None, ip: str | N
     return IssuedToken(token=token, expires_in=ttl, user_id=user.user_id, platform_id=platform_id)
 
 
-def _admin_user_get_or_create(user_id: str) -> User:
+def admin_user_ensure(user_id: str) -> User:
     user = User.objects.filter(user_id=user_id).first()
     if user is None:
         try:
@@ -127,7 +127,7 @@ def admin_token_issue(*, secret: str, user_id: str, ip: str | None = None) -> Is
         raise DomainError(Code.NO_PERMISSION, "wrong secret")
     if user_id not in settings.IM_ADMIN_USER_IDS:
         raise DomainError(Code.NO_PERMISSION, f"{user_id} is not one of the admin user ids (IM_ADMIN_USER_IDS)")
-    user = _admin_user_get_or_create(user_id)
+    user = admin_user_ensure(user_id)
     return token_issue(user=user, platform_id=Platform.ADMIN, actor=user, ip=ip)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.accounts.constants import PLATFORM_IDS, RecvOpt
+from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User, user_id_validator
 
 
@@ -54,4 +54,7 @@ class UserProfileInput(serializers.Serializer):
     nickname = serializers.CharField(max_length=64, required=False, allow_blank=True)
     face_url = serializers.CharField(max_length=512, required=False, allow_blank=True)
     ex = ExField(required=False)
-    global_recv_msg_opt = serializers.ChoiceField(choices=[o.value for o in RecvOpt], required=False)
+    global_recv_msg_opt = serializers.ChoiceField(
+        choices=User._meta.get_field("global_recv_msg_opt").choices, required=False,
+        help_text="0 normal, 1 reject all messages, 2 receive without push",
+    )

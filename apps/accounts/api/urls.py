@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/force-logout", views.ForceLogoutApi.as_view(), name="auth-force-logout"),
     path("users", views.UsersApi.as_view(), name="users"),
     path("users/me", views.UserMeApi.as_view(), name="users-me"),
+    path("users/status", views.UserStatusApi.as_view(), name="users-status"),
     path("users/<str:user_id>", views.UserDetailApi.as_view(), name="user-detail"),
     path("users/<str:user_id>/ban", views.UserBanApi.as_view(), name="user-ban"),
 ]

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services
+from apps.accounts import presence, selectors, services
 from apps.accounts.api.serializers import (
     ExField,
     PlatformIdField,
@@ -217,6 +217,36 @@ class UserMeApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, data=data.validated_data, actor=request.user)
         return Response(UserFullOutput(user).data)
+
+
+class UserStatusApi(APIView):
+    class Params(serializers.Serializer):
+        ids = serializers.CharField(help_text="comma-separated user ids (at most 500)")
+
+    class Output(serializers.Serializer):
+        user_id = serializers.CharField()
+        online = serializers.BooleanField()
+        platform_ids = serializers.ListField(child=serializers.IntegerField(), help_text="platforms online now")
+
+    @extend_schema(
+        tags=["users"],
+        summary="Online status of users, across all server nodes",
+        parameters=[Params],
+        responses={
+            200: inline_serializer("UserStatusList", {"results": Output(many=True)}),
+            **error_responses(*TOKEN_ERRORS),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = self.Params(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        ids = list(dict.fromkeys(i for i in (x.strip() for x in params.validated_data["ids"].split(",")) if i))
+        if not ids or len(ids) > 500:
+            raise DomainError(Code.BAD_ARGS, "ids: between 1 and 500 user ids")
+        status = presence.presence_online_map(user_ids=ids)
+        return Response(
+            {"results": [{"user_id": uid, "online": bool(p), "platform_ids": p} for uid, p in status.items()]}
+        )
 
 
 class UserDetailApi(APIView):

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up a virtualenv and run the whole test suite (lint, checks, migrations, pytest).
+# Embedded by default (SQLite, in-memory layer, eager tasks). Point DATABASE_URL,
+# REDIS_URL and CELERY_BROKER_URL at real services to run against them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${PIP[@]}" -r requirements-dev.txt
+if [[ "${DATABASE_URL:-}" == mysql* ]]; then
+  "${PIP[@]}" -r requirements-mysql.txt
+fi
+echo "== ruff"; .venv/bin/ruff check .
+echo "== django checks"; .venv/bin/python manage.py check --fail-level WARNING
+echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
+echo "== pytest (DATABASE_URL=${DATABASE_URL:-sqlite} REDIS_URL=${REDIS_URL:-none} CELERY_BROKER_URL=${CELERY_BROKER_URL:-eager})"
+exec .venv/bin/python -m pytest "$@"
