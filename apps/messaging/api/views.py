@@ -1,0 +1,295 @@
+"""Thin REST views for conversations and messages: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.api.serializers import UserIdField
+from apps.accounts.models import User
+from apps.common.api import OffsetPagination, OkSerializer, error_responses, ok
+from apps.common.errors import Code, DomainError
+from apps.messaging import selectors, services
+from apps.messaging.store import message_wire
+
+TOKEN_ERRORS = (Code.TOKEN_EXPIRED, Code.TOKEN_INVALID, Code.TOKEN_KICKED, Code.TOKEN_UNKNOWN)
+CONV_ERRORS = (Code.NOT_FOUND, Code.NO_PERMISSION, *TOKEN_ERRORS)
+
+
+class MessageOutput(serializers.Serializer):
+    server_msg_id = serializers.CharField()
+    client_msg_id = serializers.CharField()
+    conversation_id = serializers.CharField()
+    seq = serializers.IntegerField()
+    send_id = serializers.CharField()
+    recv_id = serializers.CharField()
+    group_id = serializers.CharField()
+    session_type = serializers.IntegerField(help_text="1 single, 3 group, 4 notification")
+    content_type = serializers.IntegerField()
+    content = serializers.JSONField()
+    send_time = serializers.IntegerField(help_text="ms since the epoch")
+    status = serializers.IntegerField(help_text="2 sent, 4 deleted, 5 revoked")
+    sender_platform_id = serializers.IntegerField()
+    sender_nickname = serializers.CharField()
+    sender_face_url = serializers.CharField()
+
+
+class AckOutput(serializers.Serializer):
+    server_msg_id = serializers.CharField()
+    client_msg_id = serializers.CharField()
+    conversation_id = serializers.CharField()
+    seq = serializers.IntegerField()
+    send_time = serializers.IntegerField()
+    duplicate = serializers.BooleanField(help_text="true when this client_msg_id was stored before")
+
+
+class ConversationOutput(serializers.Serializer):
+    conversation_id = serializers.CharField()
+    session_type = serializers.IntegerField()
+    group_id = serializers.CharField()
+    peer_id = serializers.CharField(help_text="the other user of a single chat")
+    max_seq = serializers.IntegerField()
+    min_seq = serializers.IntegerField()
+    read_seq = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    last_msg_time = serializers.IntegerField()
+    is_pinned = serializers.BooleanField()
+    recv_opt = serializers.IntegerField(help_text="0 normal, 1 reject, 2 receive without push")
+    draft = serializers.CharField()
+    draft_time = serializers.IntegerField()
+    is_hidden = serializers.BooleanField()
+    peer_read_seq = serializers.IntegerField(required=False, help_text="single chats: how far the peer has read")
+    last_message = MessageOutput(allow_null=True)
+
+
+class ConversationsApi(APIView):
+    class Params(serializers.Serializer):
+        include_hidden = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        tags=["conversations"],
+        summary="My conversations, pinned first, then by last message, with unread counts",
+        parameters=[Params, OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        responses={
+            200: inline_serializer(
+                "ConversationList",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.CharField(allow_null=True),
+                    "previous": serializers.CharField(allow_null=True),
+                    "results": ConversationOutput(many=True),
+                },
+            ),
+            **error_responses(*TOKEN_ERRORS),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = self.Params(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        items = selectors.conversations_list(
+            user_id=request.user.user_id, include_hidden=params.validated_data["include_hidden"]
+        )
+        paginator = OffsetPagination()
+        page = paginator.paginate_queryset(items, request, view=self)  # type: ignore[arg-type]
+        return paginator.get_paginated_response(selectors.conversations_decorate(user_id=request.user.user_id, items=page))
+
+
+class ConversationDetailApi(APIView):
+    class Input(serializers.Serializer):
+        is_pinned = serializers.BooleanField(required=False)
+        recv_opt = serializers.ChoiceField(choices=[0, 1, 2], required=False)
+        draft = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+        is_hidden = serializers.BooleanField(required=False)
+
+    class Output(serializers.Serializer):
+        conversation_id = serializers.CharField()
+        read_seq = serializers.IntegerField()
+        is_pinned = serializers.BooleanField()
+        recv_opt = serializers.IntegerField()
+        draft = serializers.CharField()
+        draft_time = serializers.IntegerField()
+        is_hidden = serializers.BooleanField()
+
+    @extend_schema(
+        tags=["conversations"],
+        summary="Change my settings of a conversation: pin, receive option, draft, hide",
+        request=Input,
+        responses={200: Output, **error_responses(*CONV_ERRORS)},
+        examples=[OpenApiExample("pin", value={"is_pinned": True}, request_only=True)],
+    )
+    def patch(self, request: Request, conversation_id: str) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = services.conversation_update(
+            user_id=request.user.user_id, conversation_id=conversation_id, **data.validated_data
+        )
+        return Response(self.Output(row).data)
+
+
+class ConversationReadApi(APIView):
+    class Input(serializers.Serializer):
+        seq = serializers.IntegerField(min_value=0, max_value=2**62)
+
+    @extend_schema(
+        tags=["conversations"],
+        summary="Mark read up to seq (never lowers the read seq); the peer gets a read receipt",
+        request=Input,
+        responses={
+            200: inline_serializer(
+                "ReadOutput",
+                {
+                    "conversation_id": serializers.CharField(),
+                    "read_seq": serializers.IntegerField(),
+                    "max_seq": serializers.IntegerField(),
+                },
+            ),
+            **error_responses(*CONV_ERRORS),
+        },
+    )
+    def post(self, request: Request, conversation_id: str) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.conversation_read(
+            user_id=request.user.user_id, conversation_id=conversation_id, seq=data.validated_data["seq"]
+        )
+        return Response(result)
+
+
+class ConversationMessagesApi(APIView):
+    class Params(serializers.Serializer):
+        from_seq = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+        to_seq = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+        before_seq = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if "before_seq" in attrs and ("from_seq" in attrs or "to_seq" in attrs):
+                raise serializers.ValidationError("use from_seq/to_seq or before_seq, not both")
+            if "to_seq" in attrs and "from_seq" not in attrs:
+                raise serializers.ValidationError("to_seq needs from_seq")
+            return attrs
+
+    @extend_schema(
+        tags=["conversations"],
+        summary="Message history of a conversation (ascending by seq)",
+        description=(
+            "`from_seq`[+`to_seq`]: a seq range; `before_seq`: the `limit` messages before it; "
+            "neither: the latest `limit` messages. Revoked messages come with an empty content and status 5."
+        ),
+        parameters=[Params],
+        responses={
+            200: inline_serializer("MessageList", {"messages": MessageOutput(many=True)}),
+            **error_responses(*CONV_ERRORS),
+        },
+    )
+    def get(self, request: Request, conversation_id: str) -> Response:
+        params = self.Params(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = selectors.messages_history(
+            user_id=request.user.user_id, conversation_id=conversation_id, **params.validated_data
+        )
+        return Response({"messages": [message_wire(m) for m in rows]})
+
+
+class MessagesApi(APIView):
+    class Input(serializers.Serializer):
+        client_msg_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+        session_type = serializers.ChoiceField(choices=[1, 3, 4])
+        recv_id = UserIdField(required=False)
+        group_id = serializers.CharField(max_length=64, required=False)
+        content_type = serializers.IntegerField(min_value=1, max_value=100_000)
+        content = serializers.JSONField()
+        send_id = UserIdField(required=False, help_text="admins only: send on behalf of this user")
+        sender_platform_id = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
+
+    @extend_schema(
+        tags=["messages"],
+        summary="Send a message (admins may send on behalf of any user, e.g. system messages)",
+        description=(
+            "Same rules as the websocket `msg.send`. `(send_id, client_msg_id)` is idempotent: a resend "
+            "returns the original server_msg_id, seq and send_time and stores nothing."
+        ),
+        request=Input,
+        responses={
+            200: AckOutput,
+            **error_responses(
+                Code.NO_PERMISSION, Code.USER_NOT_FOUND, Code.BLOCKED_BY_PEER, Code.NOT_FRIENDS,
+                Code.RECIPIENT_REJECTS, Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, Code.GROUP_DISMISSED,
+                Code.MUTED, Code.GROUP_MUTED, *TOKEN_ERRORS,
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "text",
+                value={"client_msg_id": "c-1", "session_type": 1, "recv_id": "bob", "content_type": 101,
+                       "content": {"content": "hello"}},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        user: User = request.user
+        send_id = v.get("send_id") or user.user_id
+        sender = user
+        if send_id != user.user_id or v["session_type"] == 4:
+            if not user.is_app_admin:
+                raise DomainError(Code.NO_PERMISSION, "only admins may send on behalf of another user")
+            found = User.objects.filter(user_id=send_id).first()
+            if found is None:
+                raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
+            sender = found
+        trusted = user.is_app_admin
+        result = services.message_send(
+            send_id=send_id,
+            session_type=v["session_type"],
+            content_type=v["content_type"],
+            content=v["content"],
+            client_msg_id=v["client_msg_id"],
+            recv_id=v.get("recv_id", ""),
+            group_id=v.get("group_id", ""),
+            sender_platform_id=v["sender_platform_id"] or (request.auth.platform_id if request.auth else 0),
+            sender_nickname=sender.nickname,
+            sender_face_url=sender.face_url,
+            trusted=trusted,
+        )
+        return Response({**result.ack, "duplicate": result.duplicate})
+
+
+class MessageRevokeApi(APIView):
+    @extend_schema(
+        tags=["messages"],
+        summary="Revoke a message (sender within the window; group owner/admins and app admins any time)",
+        request=None,
+        responses={
+            200: inline_serializer("RevokeOutput", {"notice": MessageOutput()}),
+            **error_responses(
+                Code.MESSAGE_NOT_FOUND, Code.NO_PERMISSION, Code.ALREADY_REVOKED, Code.REVOKE_WINDOW_PASSED,
+                *TOKEN_ERRORS,
+            ),
+        },
+    )
+    def post(self, request: Request, server_msg_id: str) -> Response:
+        notice = services.message_revoke(
+            user_id=request.user.user_id, server_msg_id=server_msg_id, as_app_admin=request.user.is_app_admin
+        )
+        return Response({"notice": notice})
+
+
+class MessageDeleteForMeApi(APIView):
+    @extend_schema(
+        tags=["messages"],
+        summary="Delete a message for me only (my pulls and history show a placeholder / skip it)",
+        request=None,
+        responses={200: OkSerializer, **error_responses(Code.MESSAGE_NOT_FOUND, *TOKEN_ERRORS)},
+    )
+    def post(self, request: Request, server_msg_id: str) -> Response:
+        services.message_delete_for_me(user_id=request.user.user_id, server_msg_id=server_msg_id)
+        return ok()

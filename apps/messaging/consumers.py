@@ -1,0 +1,359 @@
+"""The websocket gateway at ``/ws/`` (protocol: docs/protocol.md).
+
+Thin: parse a frame, call a service or selector, render the reply. Sends go through
+the per-process batcher; reads and other writes take one ``database_sync_to_async``
+hop each. ``dispatch`` skips Channels' per-event ``aclose_old_connections`` hop (it
+would queue every push behind DB writes on the one sync thread); connections are
+still recycled around every DB call by ``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from apps.accounts import presence
+from apps.accounts.constants import PLATFORM_IDS
+from apps.accounts.models import User
+from apps.accounts.tokens import TokenClaims, token_validate
+from apps.common.errors import Code, DomainError
+from apps.common.sideeffects import user_group
+from apps.messaging import delivery, protocol, selectors, services
+from apps.messaging.batcher import get_batcher
+from apps.messaging.models import SessionType
+from apps.messaging.store import SendRequest
+
+log = logging.getLogger(__name__)
+
+_connections = 0
+BAD_FRAME_WINDOW_SECONDS = 60.0
+
+
+def connection_count() -> int:
+    return _connections
+
+
+def _ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _validate(token: str) -> tuple[TokenClaims, tuple[str, str]]:
+    """The token's claims and the user's (nickname, face_url); one DB hop at connect."""
+    claims = token_validate(token)
+    row = User.objects.filter(user_id=claims.user_id).values_list("nickname", "face_url", "is_banned").first()
+    if row is None:
+        raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
+    if row[2]:
+        raise DomainError(Code.TOKEN_KICKED, "the user is banned")
+    return claims, (row[0], row[1])
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    user_id: str | None = None
+    platform_id = 0
+    jti = ""
+    nickname = ""
+    face_url = ""
+    _closed = False
+    _counted = False
+    _watchdog: asyncio.Task[None] | None = None
+    _presence_task: asyncio.Task[None] | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    # ------------------------------------------------------------- connect
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self._counted = False
+        self._bad_frames = 0
+        self._bad_since = 0.0
+        self._last_rx = time.monotonic()
+        self._peers: dict[str, list[str]] = {}
+        offered = list(self.scope.get("subprotocols") or [])
+        self._subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else (offered[0] if offered else None)
+        try:
+            await self._authenticate(offered)
+        except DomainError as exc:
+            close = {
+                Code.BAD_CONNECTION_ARGS: protocol.CLOSE_BAD_CONNECTION_ARGS,
+                Code.TOO_MANY_CONNECTIONS: protocol.CLOSE_TOO_MANY_CONNECTIONS,
+            }.get(exc.code, protocol.CLOSE_AUTH_FAILED)
+            await self.accept(self._subprotocol)
+            await self.send(text_data=protocol.error_frame(exc, op="connect"))
+            await self.close(close)
+
+    async def _authenticate(self, offered: list[str]) -> None:
+        global _connections
+        if _connections >= settings.IM_WS_MAX_CONNECTIONS:
+            raise DomainError(Code.TOO_MANY_CONNECTIONS, "this server has too many connections; retry later")
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        sub_token, sub_platform = protocol.token_from_subprotocols(offered)
+        token = (query.get("token") or [None])[0] or sub_token
+        if not token:
+            raise DomainError(Code.BAD_CONNECTION_ARGS, "token is missing (?token=... or the imtoken.* subprotocol)")
+        platform: int | None = sub_platform
+        raw_platform = (query.get("platform_id") or [None])[0]
+        if raw_platform is not None:
+            try:
+                platform = int(raw_platform)
+            except ValueError:
+                platform = -1
+        if platform is not None and platform not in PLATFORM_IDS:
+            raise DomainError(Code.BAD_CONNECTION_ARGS, f"platform_id must be one of {sorted(PLATFORM_IDS)}")
+        claims, profile = await database_sync_to_async(_validate)(token)
+        if platform is not None and platform != claims.platform_id:
+            raise DomainError(Code.BAD_CONNECTION_ARGS, "platform_id does not match the token's platform")
+        self.user_id, self.platform_id, self.jti = claims.user_id, claims.platform_id, claims.jti
+        self.nickname, self.face_url = profile
+        group = user_group(claims.user_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        try:  # a kick sent between the first check and joining the group would be missed: check again
+            await database_sync_to_async(token_validate)(token)
+        except DomainError:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.user_id = None
+            raise
+        await self.accept(self._subprotocol)
+        _connections += 1
+        self._counted = True
+        if settings.IM_WS_IDLE_TIMEOUT_SECONDS > 0:
+            self._watchdog = asyncio.get_running_loop().create_task(self._idle_watch())
+        await self._presence("presence_connect")
+        self._presence_task = asyncio.get_running_loop().create_task(self._presence_refresh())
+        await self.send(
+            text_data=protocol.reply(
+                None,
+                "connected",
+                data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": _ms()},
+            )
+        )
+
+    async def disconnect(self, code: int) -> None:
+        global _connections
+        for task in (self._watchdog, self._presence_task):
+            if task is not None:
+                task.cancel()
+        if self._counted:
+            _connections -= 1
+            self._counted = False
+        if self.user_id is not None:
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+            await self._presence("presence_disconnect")
+
+    async def _presence(self, name: str) -> None:
+        """Register/refresh/drop this connection in the cross-node presence table (never fails the socket)."""
+        fn = getattr(presence, name, None)
+        if fn is None or self.user_id is None:
+            return
+        try:
+            await sync_to_async(fn, thread_sensitive=False)(
+                user_id=self.user_id, conn_id=self.channel_name, platform_id=self.platform_id
+            )
+        except Exception:
+            log.exception("%s failed for %s", name, self.user_id)
+
+    async def _presence_refresh(self) -> None:
+        interval = max(5.0, getattr(settings, "IM_PRESENCE_TTL_SECONDS", 120) / 3)
+        while True:
+            await asyncio.sleep(interval)
+            await self._presence("presence_refresh")
+
+    async def _close(self, code: int, reason: str | None = None) -> None:
+        """Close from the server side; nothing more is sent or handled on this connection."""
+        self._closed = True
+        await self.close(code, reason)
+
+    async def _idle_watch(self) -> None:
+        timeout = settings.IM_WS_IDLE_TIMEOUT_SECONDS
+        while True:
+            remaining = self._last_rx + timeout - time.monotonic()
+            if remaining <= 0:
+                await self._close(protocol.CLOSE_IDLE_TIMEOUT, "idle timeout")
+                return
+            await asyncio.sleep(remaining)
+
+    # ------------------------------------------------------------- frames
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self._last_rx = time.monotonic()
+        if self.user_id is None or self._closed:
+            return
+        if text_data is None:
+            await self._bad(None, None, Code.BAD_FRAME, "binary frames are not supported; send JSON text")
+            return
+        limit = settings.IM_WS_MAX_FRAME_BYTES
+        if len(text_data) > limit or (len(text_data) * 4 > limit and len(text_data.encode()) > limit):
+            await self._bad(None, None, Code.FRAME_TOO_LARGE, f"frames are limited to {limit} bytes")
+            return
+        try:
+            frame = orjson.loads(text_data)
+        except orjson.JSONDecodeError:
+            await self._bad(None, None, Code.BAD_FRAME, "frame is not valid JSON")
+            return
+        if not isinstance(frame, dict):
+            await self._bad(None, None, Code.BAD_FRAME, "frame must be a JSON object")
+            return
+        frame_id = frame.get("id")
+        if frame_id is not None and (isinstance(frame_id, bool) or not isinstance(frame_id, str | int)):
+            await self._bad(None, None, Code.BAD_FRAME, "id must be a string or an integer")
+            return
+        op = frame.get("op")
+        if not isinstance(op, str):
+            await self._bad(frame_id, None, Code.BAD_FRAME, "op must be a string")
+            return
+        data = frame.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            await self._bad(frame_id, op, Code.BAD_FRAME, "data must be a JSON object")
+            return
+        handler = self._ops.get(op)
+        if handler is None:
+            await self._bad(frame_id, op, Code.UNKNOWN_OP, f"unknown op {op[:40]!r}; ops: {', '.join(protocol.OPS)}")
+            return
+        try:
+            result = await handler(self, data)
+        except DomainError as exc:
+            await self.send(text_data=protocol.error_frame(exc, frame_id, op))
+            return
+        except Exception:
+            log.exception("op %s failed", op)
+            await self.send(text_data=protocol.reply(frame_id, op, int(Code.INTERNAL), "internal error"))
+            return
+        await self.send(text_data=protocol.reply(frame_id, op, data=result))
+
+    async def _bad(self, frame_id: Any, op: str | None, code: Code, msg: str) -> None:
+        """Answer a bad frame; ``IM_WS_MAX_BAD_FRAMES`` of them within a minute close the connection."""
+        now = time.monotonic()
+        if now - self._bad_since > BAD_FRAME_WINDOW_SECONDS:
+            self._bad_since, self._bad_frames = now, 0
+        self._bad_frames += 1
+        await self.send(text_data=protocol.reply(frame_id, op, int(code), msg))
+        if self._bad_frames >= settings.IM_WS_MAX_BAD_FRAMES:
+            await self.send(
+                text_data=protocol.reply(None, "error", int(code), "too many bad frames; closing the connection")
+            )
+            await self._close(protocol.CLOSE_TOO_MANY_BAD_FRAMES, "too many bad frames")
+
+    # ---------------------------------------------------------------- ops
+    async def op_send(self, data: dict[str, Any]) -> dict[str, Any]:
+        parsed = protocol.parse_send(data, user_id=self.user_id or "")
+        req = SendRequest(
+            send_id=self.user_id or "",
+            session_type=parsed.session_type,
+            content_type=parsed.content_type,
+            content=parsed.content,
+            client_msg_id=parsed.client_msg_id,
+            recv_id=parsed.recv_id,
+            group_id=parsed.group_id,
+            sender_platform_id=self.platform_id,
+            sender_nickname=self.nickname,
+            sender_face_url=self.face_url,
+            origin=self.channel_name,
+        )
+        result = await get_batcher().submit(req)
+        if isinstance(result, DomainError):
+            raise result
+        return {**result.ack, "duplicate": result.duplicate}
+
+    async def op_seq_newest(self, data: dict[str, Any]) -> dict[str, Any]:
+        conversations = await database_sync_to_async(selectors.seq_newest)(user_id=self.user_id)
+        return {"conversations": conversations}
+
+    async def op_pull(self, data: dict[str, Any]) -> dict[str, Any]:
+        p = protocol.parse_pull(data)
+        result = await database_sync_to_async(selectors.messages_pull)(
+            user_id=self.user_id,
+            conversation_id=p.conversation_id,
+            from_seq=p.from_seq,
+            to_seq=p.to_seq,
+            seqs=p.seqs,
+            limit=p.limit,
+        )
+        return result.as_data()
+
+    async def op_read(self, data: dict[str, Any]) -> dict[str, Any]:
+        cid, seq = protocol.parse_read(data)
+        return await database_sync_to_async(services.conversation_read)(
+            user_id=self.user_id, conversation_id=cid, seq=seq
+        )
+
+    async def op_revoke(self, data: dict[str, Any]) -> dict[str, Any]:
+        server_msg_id, cid, seq = protocol.parse_revoke(data)
+        notice = await database_sync_to_async(services.message_revoke)(
+            user_id=self.user_id, server_msg_id=server_msg_id or None, conversation_id=cid or None, seq=seq
+        )
+        content = notice["content"]
+        return {
+            "conversation_id": notice["conversation_id"],
+            "seq": content["seq"],
+            "server_msg_id": content["server_msg_id"],
+            "notice": notice,
+        }
+
+    async def op_typing(self, data: dict[str, Any]) -> dict[str, Any]:
+        cid, typing = protocol.parse_typing(data)
+        peers = self._peers.get(cid)
+        if peers is None:
+            conv, _role = await database_sync_to_async(selectors.conversation_for_user)(
+                user_id=self.user_id, conversation_id=cid
+            )
+            if conv.session_type == SessionType.GROUP:
+                raise DomainError(Code.BAD_ARGS, "typing is for single chats")
+            peers = self._peers[cid] = selectors.peers_of(conv, self.user_id or "")
+        payload = {"conversation_id": cid, "user_id": self.user_id, "typing": typing}
+        await delivery.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
+        return {}
+
+    async def op_ping(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"server_time": _ms()}
+
+    async def op_presence_watch(self, data: dict[str, Any]) -> dict[str, Any]:
+        user_ids = protocol.parse_user_ids(data)
+        status = await sync_to_async(presence.presence_watch, thread_sensitive=False)(
+            watcher_id=self.user_id, user_ids=user_ids
+        )
+        return {"users": {uid: {"online": bool(p), "platform_ids": p} for uid, p in status.items()}}
+
+    _ops = {
+        "msg.send": op_send,
+        "seq.newest": op_seq_newest,
+        "msg.pull": op_pull,
+        "conv.read": op_read,
+        "msg.revoke": op_revoke,
+        "typing": op_typing,
+        "ping": op_ping,
+        "presence.watch": op_presence_watch,
+    }
+
+    # ---------------------------------------------------- channel-layer events
+    async def push_frame(self, event: dict[str, Any]) -> None:
+        if event.get("skip") != self.channel_name and self.user_id is not None and not self._closed:
+            await self.send(text_data=event["frame"])
+
+    async def presence_change(self, event: dict[str, Any]) -> None:
+        if self.user_id is not None and not self._closed:
+            data = {k: event.get(k) for k in ("user_id", "online", "platform_ids")}
+            await self.send(text_data=delivery.push_frame("push.presence", data))
+
+    async def session_kick(self, event: dict[str, Any]) -> None:
+        if self.jti and not self._closed and self.jti in (event.get("jtis") or []):
+            reason = str(event.get("reason") or "kicked")
+            await self.send(
+                text_data=protocol.reply(
+                    None, "kicked", int(Code.TOKEN_KICKED), "this session was ended", {"reason": reason}
+                )
+            )
+            await self._close(protocol.CLOSE_KICKED, "kicked")

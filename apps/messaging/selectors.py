@@ -1,0 +1,280 @@
+"""Reads for messaging: access checks, newest seqs, pulls from the offline store, lists, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db.models import Q
+
+from apps.common.errors import Code, DomainError
+from apps.messaging import offline
+from apps.messaging.models import Conversation, Message, MessageDeletion, MsgStatus, SessionType, UserConversation
+
+
+def _group_role(group_id: str, user_id: str) -> int | None:
+    from apps.groups.selectors import group_member_role
+
+    return group_member_role(group_id=group_id, user_id=user_id)
+
+
+def _user_group_ids(user_id: str) -> list[str]:
+    try:
+        from apps.groups.selectors import user_group_ids
+    except ImportError:  # pragma: no cover - groups app without selectors
+        return []
+    return user_group_ids(user_id=user_id)
+
+
+def conversation_for_user(*, user_id: str, conversation_id: str) -> tuple[Conversation, int]:
+    """The conversation if ``user_id`` takes part in it, and the user's group role (0 outside groups).
+
+    Raises 1001 for a malformed id, 1004 for an unknown conversation, 1002 for one of other users.
+    """
+    if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 140:
+        raise DomainError(Code.BAD_ARGS, "conversation_id must be a string of 1-140 characters")
+    conv = Conversation.objects.filter(conversation_id=conversation_id).first()
+    if conv is None:
+        raise DomainError(Code.NOT_FOUND, f"conversation {conversation_id} not found")
+    role = 0
+    if conv.session_type == SessionType.GROUP:
+        role = _group_role(conv.group_id, user_id) or 0
+        allowed = bool(role)
+    else:
+        allowed = user_id in (conv.user_a, conv.user_b)
+    if not allowed:
+        raise DomainError(Code.NO_PERMISSION, "this conversation is not yours")
+    return conv, role
+
+
+def peers_of(conv: Conversation, user_id: str) -> list[str]:
+    """The other participant of a single chat (empty for groups and self-chats)."""
+    if conv.session_type == SessionType.GROUP:
+        return []
+    return [u for u in (conv.user_a, conv.user_b) if u and u != user_id]
+
+
+# ------------------------------------------------------------------- seq.newest
+_STATE_FIELDS = ("conversation_id", "session_type", "read_seq", "is_pinned", "recv_opt", "draft", "draft_time", "is_hidden")
+
+
+def _user_conversations(user_id: str) -> dict[str, dict[str, Any]]:
+    """The user's conversations with the user's own state (one query; groups the user left are dropped).
+
+    Groups without a state row (the user never sent or read there) get an empty state.
+    """
+    group_cids = {f"sg_{g}" for g in _user_group_ids(user_id)}
+    out: dict[str, dict[str, Any]] = {cid: {"read_seq": 0} for cid in group_cids}
+    for row in UserConversation.objects.filter(owner_id=user_id).values(*_STATE_FIELDS):
+        if row["session_type"] == SessionType.GROUP and row["conversation_id"] not in group_cids:
+            continue
+        out[row["conversation_id"]] = row
+    return out
+
+
+def _user_conversation_ids(user_id: str) -> dict[str, int]:
+    """Conversation ids of the user with the user's read seq."""
+    return {cid: row["read_seq"] for cid, row in _user_conversations(user_id).items()}
+
+
+def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
+    """``{conversation_id: {max_seq, read_seq, min_seq}}`` of every conversation with messages."""
+    read = _user_conversation_ids(user_id)
+    if not read:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for cid, max_seq, min_seq in Conversation.objects.filter(conversation_id__in=list(read), max_seq__gt=0).values_list(
+        "conversation_id", "max_seq", "min_seq"
+    ):
+        out[cid] = {"max_seq": max_seq, "read_seq": min(read[cid], max_seq), "min_seq": min_seq}
+    return out
+
+
+# ------------------------------------------------------------------------- pull
+def placeholder(conversation_id: str, seq: int) -> dict[str, Any]:
+    """Stands in for a seq that is missing, deleted, or deleted for this user, so the client can advance."""
+    return {
+        "server_msg_id": "",
+        "client_msg_id": "",
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "send_id": "",
+        "recv_id": "",
+        "group_id": "",
+        "session_type": 0,
+        "content_type": 0,
+        "content": {},
+        "send_time": 0,
+        "status": int(MsgStatus.DELETED),
+        "sender_platform_id": 0,
+        "sender_nickname": "",
+        "sender_face_url": "",
+    }
+
+
+@dataclass
+class PullResult:
+    messages: list[Any]  # orjson.Fragment (stored wire JSON) or placeholder dicts
+    is_end: bool
+    max_seq: int
+    min_seq: int
+
+    def as_data(self) -> dict[str, Any]:
+        return {"messages": self.messages, "is_end": self.is_end, "max_seq": self.max_seq, "min_seq": self.min_seq}
+
+
+def _check_seq(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DomainError(Code.BAD_ARGS, f"{name} must be a non-negative integer")
+    return value
+
+
+def _deleted_for(user_id: str, cid: str, lo: int, hi: int) -> set[int]:
+    return set(
+        MessageDeletion.objects.filter(owner_id=user_id, conversation_id=cid, seq__gte=lo, seq__lte=hi).values_list(
+            "seq", flat=True
+        )
+    )
+
+
+def messages_pull(
+    *,
+    user_id: str,
+    conversation_id: str,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    seqs: list[int] | None = None,
+    limit: int | None = None,
+) -> PullResult:
+    """Messages of a conversation from the offline store, by seq range (paged) or by seq list.
+
+    Every seq in the answered range is present: missing or deleted ones as placeholders
+    (status 4). Seqs below ``min_seq`` were purged from the offline store (1406 when the
+    whole range was; read them through the history API).
+    """
+    max_limit = settings.IM_PULL_MAX_LIMIT
+    if limit is None:
+        limit = min(100, max_limit)
+    limit = _check_seq(limit, "limit")
+    if not 1 <= limit <= max_limit:
+        raise DomainError(Code.BAD_ARGS, f"limit must be between 1 and {max_limit}")
+    if seqs is not None:
+        if not isinstance(seqs, list) or not seqs or len(seqs) > max_limit:
+            raise DomainError(Code.BAD_ARGS, f"seqs must be a list of 1-{max_limit} seqs")
+        wanted = sorted({_check_seq(s, "seqs[]") for s in seqs})
+    else:
+        from_seq = _check_seq(from_seq, "from_seq")
+        to_seq = _check_seq(to_seq, "to_seq")
+        if to_seq < from_seq:
+            raise DomainError(Code.BAD_ARGS, "to_seq must not be below from_seq")
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    cid, max_seq, min_seq = conv.conversation_id, conv.max_seq, conv.min_seq
+    if seqs is not None:
+        wanted = [s for s in wanted if 1 <= s <= max_seq]
+        if not wanted:
+            return PullResult([], True, max_seq, min_seq)
+        stored = dict(offline.by_seqs(conversation_id=cid, seqs=wanted))
+        deleted = _deleted_for(user_id, cid, wanted[0], wanted[-1])
+        out: list[Any] = [
+            orjson.Fragment(stored[s]) if s in stored and s not in deleted else placeholder(cid, s) for s in wanted
+        ]
+        return PullResult(out, True, max_seq, min_seq)
+    hi = min(to_seq, max_seq)
+    lo = max(from_seq, 1, min_seq)
+    if hi < 1 or from_seq > max_seq:
+        return PullResult([], True, max_seq, min_seq)
+    if hi < lo:
+        raise DomainError(Code.SEQ_PURGED, data={"min_seq": min_seq})
+    last = min(hi, lo + limit - 1)
+    stored = dict(offline.range(conversation_id=cid, from_seq=lo, to_seq=last, limit=limit))
+    deleted = _deleted_for(user_id, cid, lo, last)
+    out = [
+        orjson.Fragment(stored[s]) if s in stored and s not in deleted else placeholder(cid, s)
+        for s in range(lo, last + 1)
+    ]
+    return PullResult(out, last >= hi, max_seq, min_seq)
+
+
+# --------------------------------------------------------------- REST listings
+def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[dict[str, Any]]:
+    """The user's conversations with messages: pinned first, then by last message time."""
+    states = _user_conversations(user_id)
+    if not states:
+        return []
+    items = []
+    for conv in Conversation.objects.filter(conversation_id__in=list(states), max_seq__gt=0):
+        state = states[conv.conversation_id]
+        if state.get("is_hidden") and not include_hidden:
+            continue
+        read_seq = min(state["read_seq"], conv.max_seq)
+        items.append(
+            {
+                "conversation_id": conv.conversation_id,
+                "session_type": conv.session_type,
+                "group_id": conv.group_id,
+                "peer_id": next(iter(peers_of(conv, user_id)), user_id) if conv.session_type != SessionType.GROUP else "",
+                "max_seq": conv.max_seq,
+                "min_seq": conv.min_seq,
+                "read_seq": read_seq,
+                "unread_count": max(0, conv.max_seq - read_seq),
+                "last_msg_time": conv.last_msg_time,
+                "is_pinned": bool(state.get("is_pinned", False)),
+                "recv_opt": state.get("recv_opt", 0),
+                "draft": state.get("draft", ""),
+                "draft_time": state.get("draft_time", 0),
+                "is_hidden": bool(state.get("is_hidden", False)),
+            }
+        )
+    items.sort(key=lambda c: (not c["is_pinned"], -c["last_msg_time"], c["conversation_id"]))
+    return items
+
+
+def conversations_decorate(*, user_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the last message and, for single chats, the peer's read seq (two queries per page)."""
+    if not items:
+        return items
+    cond = Q()
+    for c in items:
+        cond |= Q(conversation_id=c["conversation_id"], seq=c["max_seq"])
+    last = {m.conversation_id: m for m in Message.objects.filter(cond)}
+    peers = {c["peer_id"]: c["conversation_id"] for c in items if c["session_type"] != SessionType.GROUP}
+    peer_read = {
+        (owner, cid): seq
+        for owner, cid, seq in UserConversation.objects.filter(
+            owner_id__in=list(peers), conversation_id__in=list(peers.values())
+        ).values_list("owner_id", "conversation_id", "read_seq")
+    }
+    from apps.messaging.store import message_wire
+
+    for c in items:
+        msg = last.get(c["conversation_id"])
+        c["last_message"] = message_wire(msg) if msg is not None else None
+        if c["session_type"] != SessionType.GROUP:
+            c["peer_read_seq"] = peer_read.get((c["peer_id"], c["conversation_id"]), 0)
+    return items
+
+
+def messages_history(
+    *,
+    user_id: str,
+    conversation_id: str,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[Message]:
+    """History rows (ascending by seq): a seq range, or the ``limit`` before ``before_seq``, or the latest."""
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    qs = Message.objects.filter(conversation_id=conv.conversation_id).exclude(status=MsgStatus.DELETED)
+    deleted = MessageDeletion.objects.filter(owner_id=user_id, conversation_id=conv.conversation_id).values("seq")
+    qs = qs.exclude(seq__in=deleted)
+    if from_seq is not None:
+        qs = qs.filter(seq__gte=from_seq)
+        if to_seq is not None:
+            qs = qs.filter(seq__lte=to_seq)
+        return list(qs.order_by("seq")[:limit])
+    if before_seq is not None:
+        qs = qs.filter(seq__lt=before_seq)
+    return list(reversed(qs.order_by("-seq")[:limit]))

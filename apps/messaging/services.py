@@ -1,0 +1,306 @@
+"""Writes for messaging: send, notifications, revoke, read, conversation settings.
+
+Every front door (websocket gateway, REST, other apps' services) calls these. Side
+effects (pushes) are scheduled with ``transaction.on_commit``; group fan-out goes
+through :func:`apps.messaging.delivery.deliver_group_message`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from apps.common.errors import Code, DomainError
+from apps.common.sideeffects import on_commit
+from apps.messaging import delivery, offline
+from apps.messaging.models import (
+    Conversation,
+    Message,
+    MessageDeletion,
+    MsgStatus,
+    RecvOpt,
+    SessionType,
+    UserConversation,
+)
+from apps.messaging.selectors import conversation_for_user, peers_of
+from apps.messaging.seq import read_seq_raise
+from apps.messaging.store import (
+    SendRequest,
+    SendResult,
+    _store,
+    group_conversation_id,
+    message_wire,
+    messages_send,
+    notification_conversation_id,
+    now_ms,
+    single_conversation_id,
+)
+
+__all__ = [
+    "SendRequest",
+    "SendResult",
+    "conversation_members_init",
+    "conversation_read",
+    "conversation_update",
+    "message_delete_for_me",
+    "message_revoke",
+    "message_send",
+    "messages_send",
+    "notification_store",
+]
+
+REVOKE_CONTENT_TYPE = 2101
+
+
+def _deliver_on_commit(skip: str | None = None):  # type: ignore[no-untyped-def]
+    def schedule(stored: list[dict[str, Any]]) -> None:
+        for message in stored:
+            on_commit(lambda m=message: delivery.deliver_message(m, skip))
+
+    return schedule
+
+
+# -------------------------------------------------------------------------- send
+def message_send(
+    *,
+    send_id: str,
+    session_type: int,
+    content_type: int,
+    content: Any,
+    client_msg_id: str = "",
+    recv_id: str = "",
+    group_id: str = "",
+    sender_platform_id: int = 0,
+    sender_nickname: str = "",
+    sender_face_url: str = "",
+    trusted: bool = False,
+) -> SendResult:
+    """Send one message (REST and admin path): validate, store in one transaction, deliver after commit.
+
+    ``trusted`` (app admins sending on someone's behalf) skips membership, blacklist and
+    receive-option checks and allows notification content types.
+    """
+    req = SendRequest(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=client_msg_id,
+        recv_id=recv_id or "",
+        group_id=group_id or "",
+        sender_platform_id=sender_platform_id,
+        sender_nickname=sender_nickname,
+        sender_face_url=sender_face_url,
+        trusted=trusted,
+        allow_notifications=trusted,
+    )
+    (result,) = messages_send([req], on_stored=_deliver_on_commit())
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def notification_store(
+    *,
+    send_id: str,
+    session_type: int,
+    content_type: int,
+    content: dict,
+    recv_id: str | None = None,
+    group_id: str | None = None,
+) -> dict:
+    """Store a notification message inside the caller's transaction and deliver it after commit.
+
+    No membership, mute or blacklist checks. Allocates the next seq of ``si_<a>_<b>``
+    (session_type 1, with ``recv_id``), ``sg_<group_id>`` (3) or ``n_<a>_<b>`` (4, with
+    ``recv_id``). Returns the stored message as a wire dict.
+    """
+    if session_type == SessionType.GROUP:
+        if not group_id:
+            raise DomainError(Code.BAD_ARGS, "group_id is required for a group notification")
+        cid = group_conversation_id(group_id)
+    elif session_type in (SessionType.SINGLE, SessionType.NOTIFICATION):
+        if not recv_id:
+            raise DomainError(Code.BAD_ARGS, "recv_id is required for a single-chat notification")
+        make = single_conversation_id if session_type == SessionType.SINGLE else notification_conversation_id
+        cid = make(send_id, recv_id)
+    else:
+        raise DomainError(Code.BAD_ARGS, f"unknown session_type {session_type}")
+    if not isinstance(content, dict):
+        raise DomainError(Code.BAD_ARGS, "content must be an object")
+    req = SendRequest(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=uuid.uuid4().hex,
+        recv_id=(recv_id or "") if session_type != SessionType.GROUP else "",
+        group_id=(group_id or "") if session_type == SessionType.GROUP else "",
+        trusted=True,
+        allow_notifications=True,
+    )
+    req.conversation_id = cid
+    with transaction.atomic():
+        (message,) = _store([req])
+    on_commit(lambda: delivery.deliver_message(message))
+    return message
+
+
+# ------------------------------------------------------------------------ revoke
+def _find_message(*, user_id: str, conversation_id: str | None, seq: int | None, server_msg_id: str | None) -> Message:
+    qs = Message.objects.select_for_update()
+    if server_msg_id:
+        msg = qs.filter(server_msg_id=server_msg_id).first()
+    elif conversation_id and seq is not None:
+        msg = qs.filter(conversation_id=conversation_id, seq=seq).first()
+    else:
+        raise DomainError(Code.BAD_ARGS, "give server_msg_id, or conversation_id and seq")
+    if msg is None or msg.status == MsgStatus.DELETED:
+        raise DomainError(Code.MESSAGE_NOT_FOUND)
+    return msg
+
+
+@transaction.atomic
+def message_revoke(
+    *,
+    user_id: str,
+    conversation_id: str | None = None,
+    seq: int | None = None,
+    server_msg_id: str | None = None,
+    as_app_admin: bool = False,
+    reason: str = "",
+) -> dict[str, Any]:
+    """Revoke a message and leave a 2101 notice in its conversation; returns the notice.
+
+    The sender may revoke within ``IM_REVOKE_WINDOW_SECONDS``; group owners and admins
+    may revoke any message of their group at any time; app admins anything.
+    """
+    msg = _find_message(user_id=user_id, conversation_id=conversation_id, seq=seq, server_msg_id=server_msg_id)
+    role = 0
+    if not as_app_admin:
+        try:
+            _conv, role = conversation_for_user(user_id=user_id, conversation_id=msg.conversation_id)
+        except DomainError as exc:  # do not reveal other users' messages
+            raise DomainError(Code.MESSAGE_NOT_FOUND) from exc
+    if msg.status == MsgStatus.REVOKED:
+        raise DomainError(Code.ALREADY_REVOKED)
+    if not as_app_admin and role < 60:
+        if msg.send_id != user_id:
+            raise DomainError(Code.NO_PERMISSION, "only the sender (or a group owner/admin) can revoke this message")
+        if now_ms() - msg.send_time > settings.IM_REVOKE_WINDOW_SECONDS * 1000:
+            raise DomainError(
+                Code.REVOKE_WINDOW_PASSED, f"messages can be revoked within {settings.IM_REVOKE_WINDOW_SECONDS} s"
+            )
+    msg.status = MsgStatus.REVOKED
+    msg.save(update_fields=["status"])
+    offline.replace(conversation_id=msg.conversation_id, seq=msg.seq, payload=orjson.dumps(message_wire(msg)).decode())
+    now = now_ms()
+    content = {
+        "revoker_id": user_id,
+        "revoker_role": role or (100 if as_app_admin else 0),
+        "server_msg_id": msg.server_msg_id,
+        "client_msg_id": msg.client_msg_id,
+        "seq": msg.seq,
+        "source_send_id": msg.send_id,
+        "source_send_time": msg.send_time,
+        "revoke_time": now,
+        "session_type": msg.session_type,
+    }
+    if reason:
+        content["reason"] = str(reason)[:255]
+    req = SendRequest(
+        send_id=user_id,
+        session_type=msg.session_type,
+        content_type=REVOKE_CONTENT_TYPE,
+        content=content,
+        client_msg_id=uuid.uuid4().hex,
+        recv_id=(msg.recv_id if msg.send_id == user_id else msg.send_id) if msg.session_type != SessionType.GROUP else "",
+        group_id=msg.group_id,
+        trusted=True,
+        allow_notifications=True,
+    )
+    if msg.session_type != SessionType.GROUP and user_id not in (msg.send_id, msg.recv_id):
+        # an app admin revoking a single-chat message: the notice stays in the same conversation
+        req.send_id, req.recv_id = msg.send_id, msg.recv_id
+        content["revoker_id"] = user_id
+    req.conversation_id = msg.conversation_id
+    (notice,) = _store([req])
+    on_commit(lambda: delivery.deliver_message(notice))
+    return notice
+
+
+# ------------------------------------------------------------------- read state
+@transaction.atomic
+def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[str, Any]:
+    """Raise the user's read seq (never lowers it); the peer and the user's devices get a receipt push."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise DomainError(Code.BAD_ARGS, "seq must be a non-negative integer")
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    seq = min(seq, conv.max_seq)
+    current = (
+        UserConversation.objects.filter(owner_id=user_id, conversation_id=conversation_id)
+        .values_list("read_seq", flat=True)
+        .first()
+    ) or 0
+    if seq <= current:
+        return {"conversation_id": conversation_id, "read_seq": current, "max_seq": conv.max_seq}
+    read_seq_raise(owner_id=user_id, conversation_id=conversation_id, session_type=conv.session_type, seq=seq)
+    receipt = {"conversation_id": conversation_id, "user_id": user_id, "read_seq": seq}
+    targets = [user_id, *peers_of(conv, user_id)] if conv.session_type != SessionType.GROUP else [user_id]
+    on_commit(lambda: delivery.push_to_users(targets, "push.read", receipt))
+    return {"conversation_id": conversation_id, "read_seq": seq, "max_seq": conv.max_seq}
+
+
+_UPDATABLE = {"is_pinned", "recv_opt", "draft", "is_hidden"}
+
+
+@transaction.atomic
+def conversation_update(*, user_id: str, conversation_id: str, **changes: Any) -> UserConversation:
+    """Pin, receive option (0 normal, 1 reject, 2 no push), draft, hide."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise DomainError(Code.BAD_ARGS, f"cannot change {', '.join(sorted(unknown))}")
+    if "recv_opt" in changes and changes["recv_opt"] not in RecvOpt.values:
+        raise DomainError(Code.BAD_ARGS, "recv_opt must be 0 (normal), 1 (reject) or 2 (no push)")
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    row, _ = UserConversation.objects.select_for_update().get_or_create(
+        owner_id=user_id, conversation_id=conversation_id, defaults={"session_type": conv.session_type}
+    )
+    for key, value in changes.items():
+        setattr(row, key, value)
+    now = now_ms()
+    if "draft" in changes:
+        row.draft_time = now
+    row.update_time = now
+    row.save()
+    return row
+
+
+@transaction.atomic
+def message_delete_for_me(*, user_id: str, server_msg_id: str) -> None:
+    """Hide one message from the user's own pulls and history (others keep it)."""
+    msg = Message.objects.filter(server_msg_id=server_msg_id).values_list("conversation_id", "seq").first()
+    if msg is None:
+        raise DomainError(Code.MESSAGE_NOT_FOUND)
+    try:
+        conversation_for_user(user_id=user_id, conversation_id=msg[0])
+    except DomainError as exc:
+        raise DomainError(Code.MESSAGE_NOT_FOUND) from exc
+    try:
+        with transaction.atomic():
+            MessageDeletion.objects.create(owner_id=user_id, conversation_id=msg[0], seq=msg[1], create_time=now_ms())
+    except IntegrityError:
+        pass  # already deleted for this user
+
+
+def conversation_members_init(*, group_id: str, user_ids: list[str]) -> None:
+    """New group members start read at the conversation's current seq (no unread backlog)."""
+    cid = group_conversation_id(group_id)
+    max_seq = Conversation.objects.filter(conversation_id=cid).values_list("max_seq", flat=True).first() or 0
+    from apps.messaging.seq import user_conversations_touch
+
+    user_conversations_touch([(u, cid, SessionType.GROUP, max_seq) for u in user_ids], unhide=False)

@@ -1,0 +1,417 @@
+"""The write path: validate a batch of sends, then store it with a fixed handful of statements.
+
+:func:`messages_send` is the one core behind every front door (the websocket batcher,
+REST, notifications). Per batch: one idempotency lookup, at most two reads for the
+recipients' receive options, the cached relation/group checks per message, then in
+one transaction: the seq upsert + ``SELECT … FOR UPDATE`` (:mod:`apps.messaging.seq`),
+one bulk insert of history rows, one of offline rows, one upsert of per-user
+conversation rows. A send that fails validation fails alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+from apps.accounts.models import User
+from apps.common.errors import Code, DomainError
+from apps.messaging import offline
+from apps.messaging.content import content_validate
+from apps.messaging.models import Message, MsgStatus, RecvOpt, SessionType, UserConversation
+from apps.messaging.seq import SeqRequest, bulk_insert, seq_allocate, user_conversations_touch
+
+log = logging.getLogger(__name__)
+
+MAX_ID_CHARS = 64
+_HISTORY_COLUMNS = (
+    "server_msg_id", "client_msg_id", "conversation_id", "seq", "send_id", "recv_id", "group_id",
+    "session_type", "content_type", "content", "send_time", "sender_platform_id", "sender_nickname",
+    "sender_face_url", "status",
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def single_conversation_id(a: str, b: str) -> str:
+    x, y = sorted((a, b))
+    return f"si_{x}_{y}"
+
+
+def group_conversation_id(group_id: str) -> str:
+    return f"sg_{group_id}"
+
+
+def notification_conversation_id(a: str, b: str) -> str:
+    x, y = sorted((a, b))
+    return f"n_{x}_{y}"
+
+
+@dataclass
+class SendRequest:
+    """One message to store. ``trusted`` skips membership, mute, blacklist and receive checks."""
+
+    send_id: str
+    session_type: int
+    content_type: int
+    content: Any
+    client_msg_id: str = ""
+    recv_id: str = ""
+    group_id: str = ""
+    sender_platform_id: int = 0
+    sender_nickname: str = ""
+    sender_face_url: str = ""
+    origin: str | None = None  # channel name of the sending connection (it has the ack already)
+    trusted: bool = False
+    allow_notifications: bool = False
+    conversation_id: str = field(default="", init=False)
+
+
+@dataclass
+class SendResult:
+    ack: dict[str, Any]
+    message: dict[str, Any] | None  # None for a duplicate (stored earlier, nothing delivered again)
+    origin: str | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.message is None
+
+
+class _Collision(Exception):
+    """Two different user pairs spell the same single-chat conversation id."""
+
+
+def ack_of(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "server_msg_id": message["server_msg_id"],
+        "client_msg_id": message["client_msg_id"],
+        "conversation_id": message["conversation_id"],
+        "seq": message["seq"],
+        "send_time": message["send_time"],
+    }
+
+
+def message_wire(m: Message) -> dict[str, Any]:
+    """A history row as the wire ``<message>`` (DESIGN §7)."""
+    return {
+        "server_msg_id": m.server_msg_id,
+        "client_msg_id": m.client_msg_id,
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "send_id": m.send_id,
+        "recv_id": m.recv_id,
+        "group_id": m.group_id,
+        "session_type": m.session_type,
+        "content_type": m.content_type,
+        "content": {} if m.status != MsgStatus.SENT else m.content,
+        "send_time": m.send_time,
+        "status": m.status,
+        "sender_platform_id": m.sender_platform_id,
+        "sender_nickname": m.sender_nickname,
+        "sender_face_url": m.sender_face_url,
+    }
+
+
+# -------------------------------------------------------------------- validation
+def _check_id(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS or ":" in value:
+        raise DomainError(Code.BAD_ARGS, f"{name} must be a string of 1-{MAX_ID_CHARS} characters without ':'")
+    return value
+
+
+def _check_shape(req: SendRequest) -> None:
+    """Field types, addressing and content; no database access."""
+    if req.client_msg_id == "" or req.client_msg_id is None:
+        req.client_msg_id = uuid.uuid4().hex
+    if not isinstance(req.client_msg_id, str) or len(req.client_msg_id) > MAX_ID_CHARS:
+        raise DomainError(Code.BAD_ARGS, f"client_msg_id must be a string of at most {MAX_ID_CHARS} characters")
+    st = req.session_type
+    if st == SessionType.SINGLE or (st == SessionType.NOTIFICATION and req.trusted):
+        _check_id(req.recv_id, "recv_id")
+        if req.group_id:
+            raise DomainError(Code.BAD_ARGS, "group_id is only for session_type 3")
+        make = single_conversation_id if st == SessionType.SINGLE else notification_conversation_id
+        req.conversation_id = make(req.send_id, req.recv_id)
+    elif st == SessionType.GROUP:
+        _check_id(req.group_id, "group_id")
+        if req.recv_id:
+            raise DomainError(Code.BAD_ARGS, "recv_id is only for session_type 1")
+        req.conversation_id = group_conversation_id(req.group_id)
+    else:
+        raise DomainError(Code.BAD_ARGS, "session_type must be 1 (single chat) or 3 (group chat)")
+    content_validate(content_type=req.content_type, content=req.content, allow_notifications=req.allow_notifications)
+
+
+@dataclass
+class _Context:
+    recv_opts: dict[str, int]  # recipient user id -> global receive option (missing: no such user)
+    conv_opts: dict[tuple[str, str], int]  # (owner, conversation) -> receive option
+    blocked: set[tuple[str, str]] = field(default_factory=set)  # (owner, target): owner blocked target
+    friends: set[tuple[str, str]] = field(default_factory=set)  # (user, friend)
+    group_roles: dict[tuple[str, str], int | DomainError] = field(default_factory=dict)
+
+
+def _cached_pairs(
+    pairs: set[tuple[str, str]], key: Callable[[str, str], str] | None, check: Callable[[str, str], bool]
+) -> set[tuple[str, str]]:
+    """The pairs for which ``check`` is true: one cache round trip for the batch, ``check`` on misses.
+
+    ``key`` is the relations app's own cache key of the flag ``check`` caches, so the
+    batch reads exactly what the single-pair selector would (and its invalidation).
+    """
+    if not pairs:
+        return set()
+    found: set[tuple[str, str]] = set()
+    misses = list(pairs)
+    if key is not None:
+        keys = {key(a, b): (a, b) for a, b in pairs}
+        hits = cache.get_many(list(keys))
+        found = {keys[k] for k, v in hits.items() if v}
+        misses = [p for k, p in keys.items() if k not in hits]
+    found.update(p for p in misses if check(*p))
+    return found
+
+
+def _load_context(reqs: list[SendRequest]) -> _Context:
+    """Everything the rules need for a batch, read set-wise (a fixed number of round trips)."""
+    singles = [r for r in reqs if r.session_type == SessionType.SINGLE and not r.trusted and r.recv_id != r.send_id]
+    recv_ids = sorted({r.recv_id for r in singles})
+    if not recv_ids:
+        return _Context({}, {})
+    recv_opts = dict(User.objects.filter(user_id__in=recv_ids).values_list("user_id", "global_recv_msg_opt"))
+    cids = sorted({r.conversation_id for r in singles})
+    conv_opts = {
+        (owner, cid): opt
+        for owner, cid, opt in UserConversation.objects.filter(
+            owner_id__in=recv_ids, conversation_id__in=cids, recv_opt=RecvOpt.REJECT
+        ).values_list("owner_id", "conversation_id", "recv_opt")
+    }
+    from apps.relations import selectors as rel
+
+    pairs = {(r.recv_id, r.send_id) for r in singles if r.recv_id in recv_opts}
+    blocked = _cached_pairs(
+        pairs, getattr(rel, "blocked_key", None), lambda o, t: rel.is_blocked(owner_id=o, target_id=t)
+    )
+    friends: set[tuple[str, str]] = set()
+    if settings.IM_FRIENDS_ONLY_CHAT:
+        friends = _cached_pairs(
+            pairs - blocked, getattr(rel, "friend_key", None), lambda u, f: rel.are_friends(user_id=u, friend_id=f)
+        )
+    return _Context(recv_opts, conv_opts, blocked, friends)
+
+
+def _check_rules(req: SendRequest, ctx: _Context) -> None:
+    if req.trusted:
+        return
+    if req.session_type == SessionType.GROUP:
+        key = (req.group_id, req.send_id)
+        if key not in ctx.group_roles:  # one check per sender and group in a batch
+            from apps.groups.selectors import group_send_check
+
+            try:
+                ctx.group_roles[key] = group_send_check(group_id=req.group_id, user_id=req.send_id)
+            except DomainError as exc:
+                ctx.group_roles[key] = exc
+        outcome = ctx.group_roles[key]
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return
+    if req.recv_id == req.send_id:
+        return
+    opt = ctx.recv_opts.get(req.recv_id)
+    if opt is None:
+        raise DomainError(Code.USER_NOT_FOUND, f"user {req.recv_id} not found")
+    if (req.recv_id, req.send_id) in ctx.blocked:
+        raise DomainError(Code.BLOCKED_BY_PEER, f"{req.recv_id} has blocked you")
+    if settings.IM_FRIENDS_ONLY_CHAT and (req.recv_id, req.send_id) not in ctx.friends:
+        raise DomainError(Code.NOT_FRIENDS, f"you and {req.recv_id} are not friends")
+    if opt == RecvOpt.REJECT or ctx.conv_opts.get((req.recv_id, req.conversation_id)) == RecvOpt.REJECT:
+        raise DomainError(Code.RECIPIENT_REJECTS, f"{req.recv_id} does not accept messages")
+
+
+def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Acks of messages already stored under these ``(send_id, client_msg_id)`` keys."""
+    if not keys:
+        return {}
+    rows = Message.objects.filter(
+        send_id__in={k[0] for k in keys}, client_msg_id__in={k[1] for k in keys}
+    ).values_list("send_id", "client_msg_id", "server_msg_id", "conversation_id", "seq", "send_time")
+    wanted = set(keys)
+    return {
+        (s, c): {"server_msg_id": sm, "client_msg_id": c, "conversation_id": cid, "seq": seq, "send_time": t}
+        for s, c, sm, cid, seq, t in rows
+        if (s, c) in wanted
+    }
+
+
+# ------------------------------------------------------------------------- store
+def _store(reqs: list[SendRequest]) -> list[dict[str, Any]]:
+    """Allocate seqs and write every row; inside the caller's transaction. Returns wire messages."""
+    now = now_ms()
+    counts = Counter(r.conversation_id for r in reqs)
+    seq_reqs: dict[str, SeqRequest] = {}
+    for r in reqs:
+        if r.conversation_id in seq_reqs:
+            continue
+        a, b = sorted((r.send_id, r.recv_id)) if r.session_type != SessionType.GROUP else ("", "")
+        seq_reqs[r.conversation_id] = SeqRequest(
+            conversation_id=r.conversation_id,
+            session_type=r.session_type,
+            count=counts[r.conversation_id],
+            last_msg_time=now,
+            group_id=r.group_id,
+            user_a=a,
+            user_b=b,
+        )
+    grants = seq_allocate(list(seq_reqs.values()))
+    next_seq: dict[str, int] = {}
+    for cid, sr in seq_reqs.items():
+        grant = grants[cid]
+        if sr.session_type != SessionType.GROUP and (grant.user_a, grant.user_b) != (sr.user_a, sr.user_b):
+            raise _Collision(cid)
+        next_seq[cid] = grant.first_seq
+    messages: list[dict[str, Any]] = []
+    history: list[tuple[Any, ...]] = []
+    rows: list[offline.OfflineRow] = []
+    touch: list[tuple[str, str, int, int]] = []
+    for r in reqs:
+        seq = next_seq[r.conversation_id]
+        next_seq[r.conversation_id] = seq + 1
+        wire = {
+            "server_msg_id": uuid.uuid4().hex,
+            "client_msg_id": r.client_msg_id,
+            "conversation_id": r.conversation_id,
+            "seq": seq,
+            "send_id": r.send_id,
+            "recv_id": r.recv_id,
+            "group_id": r.group_id,
+            "session_type": r.session_type,
+            "content_type": r.content_type,
+            "content": r.content,
+            "send_time": now,
+            "status": int(MsgStatus.SENT),
+            "sender_platform_id": r.sender_platform_id,
+            "sender_nickname": r.sender_nickname,
+            "sender_face_url": r.sender_face_url,
+        }
+        messages.append(wire)
+        history.append(
+            (
+                wire["server_msg_id"], r.client_msg_id, r.conversation_id, seq, r.send_id, r.recv_id, r.group_id,
+                r.session_type, r.content_type, orjson.dumps(r.content).decode(), now, r.sender_platform_id,
+                r.sender_nickname[:64], r.sender_face_url[:512], int(MsgStatus.SENT),
+            )
+        )
+        rows.append(offline.OfflineRow(r.conversation_id, seq, now, orjson.dumps(wire).decode()))
+        touch.append((r.send_id, r.conversation_id, r.session_type, seq))
+        if r.session_type != SessionType.GROUP and r.recv_id != r.send_id:
+            touch.append((r.recv_id, r.conversation_id, r.session_type, 0))
+    bulk_insert(Message._meta.db_table, _HISTORY_COLUMNS, history)
+    offline.append(rows)
+    user_conversations_touch(touch)
+    return messages
+
+
+def _retryable(exc: OperationalError) -> bool:
+    code = exc.args[0] if exc.args else None
+    return code in (1205, 1213) or "locked" in str(exc)
+
+
+def _write(
+    reqs: list[SendRequest], on_stored: Callable[[list[dict[str, Any]]], None] | None
+) -> list[dict[str, Any] | DomainError | tuple[str, dict[str, Any]]]:
+    """Store ``reqs`` in one transaction; on a conflict, one transaction per message."""
+    outer = connection.in_atomic_block
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                stored = _store(reqs)
+                if on_stored is not None:
+                    on_stored(stored)
+            return list(stored)
+        except (IntegrityError, _Collision):
+            break
+        except OperationalError as exc:
+            if outer or attempt == 2 or not _retryable(exc):
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    out: list[dict[str, Any] | DomainError | tuple[str, dict[str, Any]]] = []
+    for r in reqs:
+        try:
+            with transaction.atomic():
+                one = _store([r])
+                if on_stored is not None:
+                    on_stored(one)
+            out.append(one[0])
+        except IntegrityError:  # stored concurrently under the same (send_id, client_msg_id)
+            found = _existing([(r.send_id, r.client_msg_id)]).get((r.send_id, r.client_msg_id))
+            out.append(("dup", found) if found else DomainError(Code.INTERNAL, "message could not be stored"))
+        except _Collision:
+            out.append(
+                DomainError(Code.BAD_ARGS, f"conversation id {r.conversation_id} is taken by another pair of users")
+            )
+    return out
+
+
+def messages_send(
+    reqs: list[SendRequest], *, on_stored: Callable[[list[dict[str, Any]]], None] | None = None
+) -> list[SendResult | DomainError]:
+    """Validate and store a batch of sends; one result per request, in order.
+
+    ``on_stored`` runs inside the transaction with the stored messages (e.g. to
+    schedule delivery with ``transaction.on_commit``).
+    """
+    results: list[SendResult | DomainError | None] = [None] * len(reqs)
+    valid: list[int] = []
+    for i, r in enumerate(reqs):
+        try:
+            _check_shape(r)
+            valid.append(i)
+        except DomainError as exc:
+            results[i] = exc
+    existing = _existing([(reqs[i].send_id, reqs[i].client_msg_id) for i in valid])
+    first_of: dict[tuple[str, str], int] = {}
+    to_check: list[int] = []
+    repeats: list[tuple[int, int]] = []
+    for i in valid:
+        key = (reqs[i].send_id, reqs[i].client_msg_id)
+        if key in existing:
+            results[i] = SendResult(existing[key], None, reqs[i].origin)
+        elif key in first_of:
+            repeats.append((i, first_of[key]))
+        else:
+            first_of[key] = i
+            to_check.append(i)
+    ctx = _load_context([reqs[i] for i in to_check])
+    to_store: list[int] = []
+    for i in to_check:
+        try:
+            _check_rules(reqs[i], ctx)
+            to_store.append(i)
+        except DomainError as exc:
+            results[i] = exc
+    if to_store:
+        written = _write([reqs[i] for i in to_store], on_stored)
+        for i, item in zip(to_store, written, strict=True):
+            if isinstance(item, DomainError):
+                results[i] = item
+            elif isinstance(item, tuple):
+                results[i] = SendResult(item[1], None, reqs[i].origin)
+            else:
+                results[i] = SendResult(ack_of(item), item, reqs[i].origin)
+    for i, j in repeats:
+        first = results[j]
+        results[i] = SendResult(first.ack, None, reqs[i].origin) if isinstance(first, SendResult) else first
+    return [r if r is not None else DomainError(Code.INTERNAL) for r in results]
