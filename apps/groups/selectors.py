@@ -1,0 +1,182 @@
+"""Reads for groups and members.
+
+``group_send_check`` runs on every group message: one cache round trip
+(``get_many`` of the group state and the sender's membership), and on a miss
+at most one query for each. Mutes are cached as end timestamps and compared
+with the clock at check time, so they expire without an invalidation.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
+
+from apps.common.cachekeys import make_key
+from apps.common.errors import Code, DomainError
+from apps.common.search import keyword_filter
+from apps.groups.models import Group, GroupMember, GroupRequest, GroupStatus, HandleResult, Role
+
+_MISSING = -1  # cached "no such group"
+
+
+def status_key(group_id: str) -> str:
+    return make_key("grp:st", group_id)
+
+
+def member_key(group_id: str, user_id: str) -> str:
+    return make_key("grp:mb", group_id, user_id)
+
+
+def member_ids_key(group_id: str) -> str:
+    return make_key("grp:ids", group_id)
+
+
+def user_groups_key(user_id: str) -> str:
+    return make_key("grp:ug", user_id)
+
+
+def _ttl() -> int:
+    return settings.IM_RELATION_CACHE_SECONDS
+
+
+def _load_status(group_id: str) -> int:
+    row = Group.objects.filter(group_id=group_id).values_list("status", flat=True).first()
+    value = _MISSING if row is None else int(row)
+    cache.set(status_key(group_id), value, _ttl())
+    return value
+
+
+def _load_member(group_id: str, user_id: str) -> tuple[int, float]:
+    """(role, mute end timestamp or 0); role 0 = not a member."""
+    row = GroupMember.objects.filter(group_id=group_id, user_id=user_id).values_list("role_level", "mute_end_time").first()
+    value = (0, 0.0) if row is None else (int(row[0]), row[1].timestamp() if row[1] else 0.0)
+    cache.set(member_key(group_id, user_id), value, _ttl())
+    return value
+
+
+def group_send_check(*, group_id: str, user_id: str) -> int:
+    """May ``user_id`` send to ``group_id`` now? Returns the sender's role (100/60/20).
+
+    Raises 1201 group not found, 1204 dismissed, 1203 not a member, 1402 muted member,
+    1403 whole group muted (owner and admins may still send).
+    """
+    skey, mkey = status_key(group_id), member_key(group_id, user_id)
+    hits = cache.get_many([skey, mkey])
+    status = hits.get(skey)
+    if status is None:
+        status = _load_status(group_id)
+    if status == _MISSING:
+        raise DomainError(Code.GROUP_NOT_FOUND, f"group {group_id} not found")
+    if status == GroupStatus.DISMISSED:
+        raise DomainError(Code.GROUP_DISMISSED, f"group {group_id} is dismissed")
+    member = hits.get(mkey)
+    if member is None:
+        member = _load_member(group_id, user_id)
+    role, mute_end = member
+    if not role:
+        raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
+    if mute_end and mute_end > time.time():
+        raise DomainError(Code.MUTED, "you are muted in this group", data={"mute_end_time": int(mute_end * 1000)})
+    if status == GroupStatus.MUTED and role == Role.MEMBER:
+        raise DomainError(Code.GROUP_MUTED, "the group is muted; only the owner and admins can send")
+    return role
+
+
+def group_member_role(*, group_id: str, user_id: str) -> int | None:
+    """The member's role (100/60/20), or None when not a member. Works for dismissed groups."""
+    member = cache.get(member_key(group_id, user_id))
+    if member is None:
+        member = _load_member(group_id, user_id)
+    return member[0] or None
+
+
+def group_member_ids(*, group_id: str) -> list[str]:
+    key = member_ids_key(group_id)
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(GroupMember.objects.filter(group_id=group_id).order_by("id").values_list("user_id", flat=True))
+        cache.set(key, ids, _ttl())
+    return list(ids)
+
+
+def user_group_ids(*, user_id: str) -> list[str]:
+    """Ids of the groups ``user_id`` is a member of (dismissed groups included: history stays readable)."""
+    key = user_groups_key(user_id)
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(GroupMember.objects.filter(user_id=user_id).order_by("id").values_list("group_id", flat=True))
+        cache.set(key, ids, _ttl())
+    return list(ids)
+
+
+# ------------------------------------------------------------------ API reads
+def groups_with_counts() -> QuerySet[Group]:
+    return Group.objects.annotate(member_count=Count("members"))
+
+
+def groups_by_ids(*, group_ids: list[str]) -> list[Group]:
+    found = {g.group_id: g for g in groups_with_counts().filter(group_id__in=group_ids)}
+    return [found[g] for g in dict.fromkeys(group_ids) if g in found]
+
+
+def group_get(*, group_id: str) -> Group:
+    group = Group.objects.filter(group_id=group_id).first()
+    if group is None:
+        raise DomainError(Code.GROUP_NOT_FOUND, f"group {group_id} not found")
+    return group
+
+
+def group_members(*, group_id: str, role_level: int | None = None, keyword: str = "") -> QuerySet[GroupMember]:
+    qs = GroupMember.objects.filter(group_id=group_id).select_related("user")
+    if role_level is not None:
+        qs = qs.filter(role_level=role_level)
+    qs = keyword_filter(qs, keyword, "user__nickname", "nickname", "user__user_id")
+    return qs.order_by("-role_level", "id")
+
+
+def member_get(*, group_id: str, user_id: str) -> GroupMember | None:
+    return GroupMember.objects.filter(group_id=group_id, user_id=user_id).first()
+
+
+def joined_groups(*, user_id: str, role_level: int | None = None) -> QuerySet[GroupMember]:
+    """The user's memberships with the group and its member count (one query per page)."""
+    qs = GroupMember.objects.filter(user_id=user_id).select_related("group")
+    if role_level is not None:
+        qs = qs.filter(role_level=role_level)
+    return qs.annotate(group_member_count=Count("group__members")).order_by("-id")
+
+
+def join_requests_for_group(*, group_id: str, handle_result: int | None = None) -> QuerySet[GroupRequest]:
+    qs = GroupRequest.objects.filter(group_id=group_id).select_related("user", "group")
+    if handle_result is not None:
+        qs = qs.filter(handle_result=handle_result)
+    return qs.order_by("-created_at", "-id")
+
+
+def join_requests_to_handle(*, user_id: str, handle_result: int | None = None) -> QuerySet[GroupRequest]:
+    """Requests to the groups where ``user_id`` is owner or admin."""
+    managed = GroupMember.objects.filter(user_id=user_id, role_level__gte=Role.ADMIN).values("group_id")
+    qs = GroupRequest.objects.filter(group_id__in=managed).select_related("user", "group")
+    if handle_result is not None:
+        qs = qs.filter(handle_result=handle_result)
+    return qs.order_by("-created_at", "-id")
+
+
+def join_requests_of_user(*, user_id: str, handle_result: int | None = None) -> QuerySet[GroupRequest]:
+    qs = GroupRequest.objects.filter(user_id=user_id).select_related("user", "group")
+    if handle_result is not None:
+        qs = qs.filter(handle_result=handle_result)
+    return qs.order_by("-created_at", "-id")
+
+
+def pending_join_request_count(*, group_id: str) -> int:
+    return GroupRequest.objects.filter(group_id=group_id, handle_result=HandleResult.PENDING).count()
+
+
+def groups_search(*, keyword: str = "") -> QuerySet[Group]:
+    qs = groups_with_counts()
+    qs = keyword_filter(qs, keyword, "group_id", "name")
+    return qs.order_by("-created_at", "group_id")

@@ -1,0 +1,107 @@
+"""Friend requests, friendships and blacklists in the operator console: read, and correct via services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from apps.accounts.models import User
+from apps.console.actions import ReadOnlyAdmin, operator_ip, run_with_reason
+from apps.console.filters import input_filter
+from apps.console.operator import audited
+from apps.relations import services
+from apps.relations.models import Black, Friend, FriendRequest, HandleResult
+
+
+class CorrectingAdmin(ReadOnlyAdmin):
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def has_correct_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("console.correct_relations")
+
+
+@admin.register(FriendRequest)
+class FriendRequestAdmin(CorrectingAdmin):
+    list_display = ["id", "from_user_id", "to_user_id", "handle_result", "message", "created_at", "handled_at"]
+    list_filter = ["handle_result", ("created_at", admin.DateFieldListFilter),
+                   input_filter("from user", "from_user_id"), input_filter("to user", "to_user_id")]
+    search_fields = ["=from_user__user_id", "=to_user__user_id"]
+    search_help_text = "Exact user id (either side)."
+    raw_id_fields = ["from_user", "to_user"]
+    actions = ["refuse_requests"]
+
+    @admin.action(description="Refuse selected pending requests (for the recipient)", permissions=["correct"])
+    def refuse_requests(self, request: HttpRequest, queryset: QuerySet[FriendRequest]) -> TemplateResponse | None:
+        ip = operator_ip(request)
+        return run_with_reason(
+            self, request, queryset.filter(handle_result=HandleResult.PENDING).select_related("to_user"),
+            title="Refuse friend requests",
+            run=lambda r, data: audited(
+                lambda: services.friend_request_refuse(request_id=r.pk, by=r.to_user, handle_msg=""),
+                actor=request.user, ip=ip, action="friend_request.refuse", target_type="user",
+                target_id=r.to_user_id, reason=data["reason"], details={"request_id": r.pk, "from_user_id": r.from_user_id},
+            ),
+            done="Refused {count} request(s).",
+        )
+
+
+@admin.register(Friend)
+class FriendAdmin(CorrectingAdmin):
+    list_display = ["id", "owner_id", "friend_id", "remark", "add_source", "operator_user_id", "created_at"]
+    list_filter = ["add_source", ("created_at", admin.DateFieldListFilter),
+                   input_filter("owner", "owner_id"), input_filter("friend", "friend_id")]
+    search_fields = ["=owner__user_id", "=friend__user_id"]
+    search_help_text = "Exact user id (either side)."
+    raw_id_fields = ["owner", "friend"]
+    actions = ["remove_friendships"]
+
+    @admin.action(description="Remove selected friendships (both directions)", permissions=["correct"])
+    def remove_friendships(self, request: HttpRequest, queryset: QuerySet[Friend]) -> TemplateResponse | None:
+        ip = operator_ip(request)
+
+        def remove(row: Friend, reason: str) -> None:
+            def run() -> None:
+                owners = {u.user_id: u for u in User.objects.filter(user_id__in=[row.owner_id, row.friend_id])}
+                services.friend_delete(owner=owners[row.owner_id], friend_id=row.friend_id)
+                if Friend.objects.filter(owner_id=row.friend_id, friend_id=row.owner_id).exists():
+                    services.friend_delete(owner=owners[row.friend_id], friend_id=row.owner_id)
+
+            audited(run, actor=request.user, ip=ip, action="friend.remove", target_type="user", target_id=row.owner_id,
+                    reason=reason, details={"friend_user_id": row.friend_id})
+
+        return run_with_reason(
+            self, request, queryset,
+            title="Remove friendships",
+            note="Both users lose each other from their friend lists and are told.",
+            run=lambda row, data: remove(row, data["reason"]),
+            done="Removed {count} friendship(s).",
+        )
+
+
+@admin.register(Black)
+class BlackAdmin(CorrectingAdmin):
+    list_display = ["id", "owner_id", "blocked_id", "operator_user_id", "created_at"]
+    list_filter = [("created_at", admin.DateFieldListFilter),
+                   input_filter("owner", "owner_id"), input_filter("blocked", "blocked_id")]
+    search_fields = ["=owner__user_id", "=blocked__user_id"]
+    search_help_text = "Exact user id (either side)."
+    raw_id_fields = ["owner", "blocked"]
+    actions = ["unblock"]
+
+    @admin.action(description="Remove selected blacklist entries", permissions=["correct"])
+    def unblock(self, request: HttpRequest, queryset: QuerySet[Black]) -> TemplateResponse | None:
+        ip = operator_ip(request)
+        return run_with_reason(
+            self, request, queryset.select_related("owner"),
+            title="Remove blacklist entries",
+            run=lambda row, data: audited(
+                lambda: services.black_remove(owner=row.owner, user_id=row.blocked_id),
+                actor=request.user, ip=ip, action="black.remove", target_type="user", target_id=row.owner_id,
+                reason=data["reason"], details={"block_user_id": row.blocked_id},
+            ),
+            done="Removed {count} blacklist entr(y/ies).",
+        )

@@ -1,0 +1,78 @@
+"""Reads for friends, friend requests and the blacklist.
+
+``is_blocked`` and ``are_friends`` run on every message send: each is one cache
+read, and on a miss one indexed query whose answer is cached (invalidated by
+every service that changes the pair).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from apps.common.cachekeys import make_key
+from apps.common.search import keyword_filter
+from apps.relations.models import Black, Friend, FriendRequest, HandleResult
+
+
+def blocked_key(owner_id: str, target_id: str) -> str:
+    return make_key("rel:blk", owner_id, target_id)
+
+
+def friend_key(user_id: str, friend_id: str) -> str:
+    return make_key("rel:fr", user_id, friend_id)
+
+
+def _cached_flag(key: str, query: QuerySet) -> bool:
+    hit = cache.get(key)
+    if hit is not None:
+        return bool(hit)
+    value = query.exists()
+    cache.set(key, int(value), settings.IM_RELATION_CACHE_SECONDS)
+    return value
+
+
+def is_blocked(*, owner_id: str, target_id: str) -> bool:
+    """``owner_id`` has ``target_id`` in their blacklist."""
+    return _cached_flag(blocked_key(owner_id, target_id), Black.objects.filter(owner_id=owner_id, blocked_id=target_id))
+
+
+def are_friends(*, user_id: str, friend_id: str) -> bool:
+    """``friend_id`` is in ``user_id``'s friend list (friend rows are one per direction)."""
+    return _cached_flag(friend_key(user_id, friend_id), Friend.objects.filter(owner_id=user_id, friend_id=friend_id))
+
+
+def friend_list(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> QuerySet[Friend]:
+    """Friends of ``owner_id`` with their profiles (one query per page, joined)."""
+    qs = Friend.objects.filter(owner_id=owner_id).select_related("friend")
+    qs = keyword_filter(qs, keyword, "friend__nickname", "remark", "friend__user_id")
+    if pinned is not None:
+        qs = qs.filter(is_pinned=pinned)
+    return qs.order_by("-is_pinned", "id")
+
+
+def friend_get(*, owner_id: str, friend_id: str) -> Friend | None:
+    return Friend.objects.filter(owner_id=owner_id, friend_id=friend_id).select_related("friend").first()
+
+
+def friend_requests_received(*, user_id: str, handle_result: int | None = None) -> QuerySet[FriendRequest]:
+    qs = FriendRequest.objects.filter(to_user_id=user_id).select_related("from_user", "to_user")
+    if handle_result is not None:
+        qs = qs.filter(handle_result=handle_result)
+    return qs.order_by("-created_at", "-id")
+
+
+def friend_requests_sent(*, user_id: str, handle_result: int | None = None) -> QuerySet[FriendRequest]:
+    qs = FriendRequest.objects.filter(from_user_id=user_id).select_related("from_user", "to_user")
+    if handle_result is not None:
+        qs = qs.filter(handle_result=handle_result)
+    return qs.order_by("-created_at", "-id")
+
+
+def friend_requests_pending_count(*, user_id: str) -> int:
+    return FriendRequest.objects.filter(to_user_id=user_id, handle_result=HandleResult.PENDING).count()
+
+
+def blacklist(*, owner_id: str) -> QuerySet[Black]:
+    return Black.objects.filter(owner_id=owner_id).select_related("blocked").order_by("-id")

@@ -1,0 +1,221 @@
+"""Writes for friend requests, friends and the blacklist (one transaction each).
+
+Friend events are stored as messages (content types 1201–1210, session_type 1)
+for the users concerned: a request, its acceptance or refusal, and a deletion
+go to the other side; remark/pin changes and blacklist changes go to the user
+themselves (a blocked user is never told).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record
+from apps.common.cachekeys import invalidate
+from apps.common.errors import Code, DomainError
+from apps.common.notify import FriendNote, notify_user
+from apps.relations import selectors
+from apps.relations.models import AddSource, Black, Friend, FriendRequest, HandleResult
+
+
+def _user(user_id: str) -> User:
+    user = User.objects.filter(user_id=user_id).first()
+    if user is None:
+        raise DomainError(Code.USER_NOT_FOUND, f"user {user_id} not found")
+    return user
+
+
+def _friend_changed(*pairs: tuple[str, str]) -> None:
+    invalidate(selectors.friend_key(a, b) for a, b in pairs)
+
+
+def _request_tip(req: FriendRequest) -> dict[str, Any]:
+    return {
+        "request_id": req.pk,
+        "from_user_id": req.from_user_id,
+        "to_user_id": req.to_user_id,
+        "message": req.message,
+        "handle_result": req.handle_result,
+        "handle_msg": req.handle_msg,
+    }
+
+
+def _make_friends(a: str, b: str, *, source: int, operator: str) -> list[str]:
+    """Create the rows a→b and b→a that are missing; returns the owners that got a row."""
+    now = timezone.now()
+    existing = set(
+        Friend.objects.filter(owner_id__in=[a, b], friend_id__in=[a, b]).values_list("owner_id", "friend_id")
+    )
+    created = []
+    for owner, friend in ((a, b), (b, a)):
+        if (owner, friend) not in existing:
+            Friend.objects.create(owner_id=owner, friend_id=friend, add_source=source, operator_user_id=operator,
+                                  created_at=now)
+            created.append(owner)
+    _friend_changed((a, b), (b, a))
+    return created
+
+
+# ------------------------------------------------------------ requests
+@transaction.atomic
+def friend_request_send(*, from_user: User, to_user_id: str, message: str = "", ex: dict[str, Any] | None = None) -> FriendRequest:
+    """Ask ``to_user_id`` to be friends. Refused: yourself (1301), blocked (1302), already friends (1304)."""
+    if to_user_id == from_user.user_id:
+        raise DomainError(Code.CANNOT_ADD_SELF, "you cannot add yourself as a friend")
+    _user(to_user_id)
+    if Black.objects.filter(owner_id=to_user_id, blocked_id=from_user.user_id).exists():
+        raise DomainError(Code.BLOCKED_BY_PEER, f"{to_user_id} has blocked you")
+    pair = set(
+        Friend.objects.filter(owner_id__in=[from_user.user_id, to_user_id], friend_id__in=[from_user.user_id, to_user_id])
+        .values_list("owner_id", flat=True)
+    )
+    if pair == {from_user.user_id, to_user_id}:
+        raise DomainError(Code.ALREADY_FRIENDS, f"you and {to_user_id} are already friends")
+    now = timezone.now()
+    req = FriendRequest.objects.select_for_update().filter(from_user_id=from_user.user_id, to_user_id=to_user_id).first()
+    if req is None:
+        try:
+            with transaction.atomic():
+                req = FriendRequest.objects.create(
+                    from_user_id=from_user.user_id, to_user_id=to_user_id, message=message, ex=ex or {}, created_at=now
+                )
+        except IntegrityError as exc:  # the same request was sent concurrently
+            raise DomainError(Code.DUPLICATE, "the same friend request is being sent concurrently") from exc
+    else:  # asking again reopens the request
+        req.message, req.ex, req.created_at = message, ex or {}, now
+        req.handle_result, req.handle_msg, req.handler_user_id, req.handled_at = HandleResult.PENDING, "", "", None
+        req.save()
+    notify_user(send_id=from_user.user_id, recv_id=to_user_id, content_type=FriendNote.REQUEST, content=_request_tip(req))
+    return req
+
+
+def _pending_for(*, request_id: int, by: User) -> FriendRequest:
+    req = FriendRequest.objects.select_for_update().filter(pk=request_id).first()
+    # a request addressed to someone else is "not found" for the caller
+    if req is None or req.to_user_id != by.user_id:
+        raise DomainError(Code.NOT_FOUND, f"friend request {request_id} not found")
+    if req.handle_result != HandleResult.PENDING:
+        raise DomainError(Code.FRIEND_REQUEST_HANDLED, f"friend request {request_id} was already handled")
+    return req
+
+
+def _handled(req: FriendRequest, *, result: int, by: str, handle_msg: str) -> None:
+    req.handle_result, req.handle_msg, req.handler_user_id, req.handled_at = result, handle_msg, by, timezone.now()
+    req.save(update_fields=["handle_result", "handle_msg", "handler_user_id", "handled_at"])
+
+
+@transaction.atomic
+def friend_request_accept(*, request_id: int, by: User, handle_msg: str = "") -> FriendRequest:
+    """Accept: both become friends; a crossing pending request the other way is accepted too."""
+    req = _pending_for(request_id=request_id, by=by)
+    _handled(req, result=HandleResult.ACCEPTED, by=by.user_id, handle_msg=handle_msg)
+    crossing = (
+        FriendRequest.objects.select_for_update()
+        .filter(from_user_id=by.user_id, to_user_id=req.from_user_id, handle_result=HandleResult.PENDING)
+        .first()
+    )
+    if crossing is not None:
+        _handled(crossing, result=HandleResult.ACCEPTED, by=by.user_id, handle_msg=handle_msg)
+    _make_friends(req.from_user_id, by.user_id, source=AddSource.REQUEST, operator=by.user_id)
+    notify_user(send_id=by.user_id, recv_id=req.from_user_id, content_type=FriendNote.REQUEST_ACCEPTED,
+                content=_request_tip(req))
+    return req
+
+
+@transaction.atomic
+def friend_request_refuse(*, request_id: int, by: User, handle_msg: str = "") -> FriendRequest:
+    req = _pending_for(request_id=request_id, by=by)
+    _handled(req, result=HandleResult.REFUSED, by=by.user_id, handle_msg=handle_msg)
+    notify_user(send_id=by.user_id, recv_id=req.from_user_id, content_type=FriendNote.REQUEST_REFUSED,
+                content=_request_tip(req))
+    return req
+
+
+# ------------------------------------------------------------ friends
+@transaction.atomic
+def friend_delete(*, owner: User, friend_id: str) -> None:
+    """Remove ``friend_id`` from the owner's list (one direction, as OpenIM does); 1303 if not there."""
+    deleted, _ = Friend.objects.filter(owner_id=owner.user_id, friend_id=friend_id).delete()
+    if not deleted:
+        raise DomainError(Code.NOT_FRIENDS, f"{friend_id} is not in your friend list")
+    _friend_changed((owner.user_id, friend_id))
+    notify_user(send_id=owner.user_id, recv_id=friend_id, content_type=FriendNote.FRIEND_DELETED,
+                content={"from_user_id": owner.user_id, "to_user_id": friend_id})
+
+
+@transaction.atomic
+def friend_update(*, owner: User, friend_id: str, data: dict[str, Any]) -> Friend:
+    """Set remark, pin and ``ex`` of one friend; the owner's devices hear of it (1206 / 1210)."""
+    row = Friend.objects.select_for_update().filter(owner_id=owner.user_id, friend_id=friend_id).first()
+    if row is None:
+        raise DomainError(Code.NOT_FRIENDS, f"{friend_id} is not in your friend list")
+    changed = [k for k in ("remark", "is_pinned", "ex") if k in data and getattr(row, k) != data[k]]
+    if changed:
+        for key in changed:
+            setattr(row, key, data[key])
+        row.save(update_fields=changed)
+        content = {"from_user_id": owner.user_id, "to_user_id": friend_id, **{k: getattr(row, k) for k in changed}}
+        note = FriendNote.REMARK_SET if changed == ["remark"] else FriendNote.FRIENDS_INFO_UPDATE
+        notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=note, content=content)
+    return Friend.objects.select_related("friend").get(pk=row.pk)
+
+
+@transaction.atomic
+def friends_import(*, owner_id: str, friend_ids: list[str], actor: User, ip: str | None = None) -> list[str]:
+    """App admin: make ``owner_id`` friends with each of ``friend_ids`` without approval."""
+    _user(owner_id)
+    ids = list(dict.fromkeys(friend_ids))
+    if not ids:
+        raise DomainError(Code.BAD_ARGS, "friend_user_ids: must not be empty")
+    if owner_id in ids:
+        raise DomainError(Code.CANNOT_ADD_SELF, "a user cannot be imported as their own friend")
+    found = set(User.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+    missing = [u for u in ids if u not in found]
+    if missing:
+        raise DomainError(Code.USER_NOT_FOUND, f"users not found: {', '.join(missing[:20])}", data={"user_ids": missing})
+    added = []
+    for fid in ids:
+        if _make_friends(owner_id, fid, source=AddSource.IMPORT, operator=actor.user_id):
+            added.append(fid)
+            notify_user(send_id=owner_id, recv_id=fid, content_type=FriendNote.FRIEND_ADDED,
+                        content={"from_user_id": owner_id, "to_user_id": fid, "add_source": AddSource.IMPORT})
+    audit_record(
+        actor=actor.user_id, action="friend.import", target_type="user", target_id=owner_id,
+        details={"friend_user_ids": ids, "added": added}, ip=ip,
+    )
+    return added
+
+
+# ------------------------------------------------------------ blacklist
+@transaction.atomic
+def black_add(*, owner: User, user_id: str) -> Black:
+    """Block ``user_id``: their 1:1 messages and friend requests to the owner fail with 1302."""
+    if user_id == owner.user_id:
+        raise DomainError(Code.CANNOT_ADD_SELF, "you cannot block yourself")
+    _user(user_id)
+    if Black.objects.filter(owner_id=owner.user_id, blocked_id=user_id).exists():
+        raise DomainError(Code.DUPLICATE, f"{user_id} is already in your blacklist")
+    try:
+        with transaction.atomic():
+            row = Black.objects.create(owner_id=owner.user_id, blocked_id=user_id, operator_user_id=owner.user_id,
+                                       created_at=timezone.now())
+    except IntegrityError as exc:
+        raise DomainError(Code.DUPLICATE, f"{user_id} is already in your blacklist") from exc
+    invalidate([selectors.blocked_key(owner.user_id, user_id)])
+    notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=FriendNote.BLACK_ADDED,
+                content={"owner_user_id": owner.user_id, "block_user_id": user_id})
+    return Black.objects.select_related("blocked").get(pk=row.pk)
+
+
+@transaction.atomic
+def black_remove(*, owner: User, user_id: str) -> None:
+    deleted, _ = Black.objects.filter(owner_id=owner.user_id, blocked_id=user_id).delete()
+    if not deleted:
+        raise DomainError(Code.NOT_FOUND, f"{user_id} is not in your blacklist")
+    invalidate([selectors.blocked_key(owner.user_id, user_id)])
+    notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=FriendNote.BLACK_REMOVED,
+                content={"owner_user_id": owner.user_id, "block_user_id": user_id})
