@@ -1,0 +1,201 @@
+"""The operator dashboard: live figures, one admin page, also printed by ``manage.py im_stats``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from apps.accounts.models import User
+from apps.console import insights
+
+log = logging.getLogger(__name__)
+
+CHART_DAYS = 14
+ACTIVE_GROUP_DAYS = 7
+# offline-store model candidates and the audit actions a purge run may record
+OFFLINE_MODELS = ("OfflineMessage", "OfflineEntry", "OfflineStore", "OfflineRow")
+PURGE_ACTIONS = ("offline.purge", "offline_store.purge", "messages.purge_offline", "purge_offline")
+
+
+@dataclass
+class Figures:
+    generated_at: str
+    users_total: int
+    users_banned: int
+    users_new_today: int
+    users_new_7d: int
+    users_online: int | None
+    messages_total: int | None
+    messages_per_day: list[dict[str, Any]] = field(default_factory=list)
+    groups_total: int | None = None
+    groups_active_7d: int | None = None
+    offline_store_rows: int | None = None
+    offline_last_purge: str | None = None
+    celery_broker: str | None = None
+    celery_queue_depth: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _time_filter(model: type[Model], start: datetime, end: datetime) -> dict[str, Any]:
+    """A range filter on the message time column, whichever the model has."""
+    names = {f.name for f in model._meta.get_fields()}
+    if "send_time" in names and model._meta.get_field("send_time").get_internal_type() in {
+        "BigIntegerField", "IntegerField", "PositiveBigIntegerField",
+    }:
+        return {"send_time__gte": int(start.timestamp() * 1000), "send_time__lt": int(end.timestamp() * 1000)}
+    for name in ("created_at", "send_time", "sent_at"):
+        if name in names:
+            return {f"{name}__gte": start, f"{name}__lt": end}
+    raise LookupError(f"{model.__name__} has no time column")
+
+
+def messages_per_day(days: int = CHART_DAYS, *, today: date | None = None) -> list[dict[str, Any]]:
+    """Messages stored per UTC day, oldest first (one indexed count per day)."""
+    message = insights.model_or_none("messaging", "Message")
+    if message is None:
+        return []
+    today = today or datetime.now(UTC).date()
+    out = []
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        flt = _time_filter(message, _day_start(day), _day_start(day + timedelta(days=1)))
+        out.append({"day": day.isoformat(), "count": message.objects.filter(**flt).count()})
+    return out
+
+
+def _groups_figures(now: datetime) -> tuple[int | None, int | None]:
+    group = insights.model_or_none("groups", "Group")
+    if group is None:
+        return None, None
+    total = group.objects.exclude(status=2).count()  # 2 = dismissed
+    message = insights.model_or_none("messaging", "Message")
+    if message is None or "group_id" not in {f.name for f in message._meta.get_fields()}:
+        return total, None
+    flt = _time_filter(message, now - timedelta(days=ACTIVE_GROUP_DAYS), now + timedelta(seconds=1))
+    active = message.objects.filter(**flt).exclude(group_id="").exclude(group_id__isnull=True)
+    return total, active.values("group_id").distinct().count()
+
+
+def _offline_figures() -> tuple[int | None, str | None]:
+    rows = None
+    for name in OFFLINE_MODELS:
+        model = insights.model_or_none("messaging", name)
+        if model is not None:
+            rows = model.objects.count()
+            break
+    from apps.audit.models import AuditLog
+
+    last = AuditLog.objects.filter(action__in=PURGE_ACTIONS).order_by("-id").only("created_at").first()
+    return rows, (last.created_at.isoformat(timespec="seconds") if last else None)
+
+
+def celery_queue_depth() -> tuple[str | None, int | None]:
+    """(broker scheme, messages waiting in the default queue) — (None, None) without a broker."""
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return None, None
+    scheme = urlsplit(url).scheme
+    if scheme not in {"redis", "rediss"}:
+        return scheme, None
+    queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return scheme, int(client.llen(queue))
+        finally:
+            client.close()
+    except Exception:  # the dashboard renders without the broker
+        log.warning("celery queue depth unavailable", exc_info=True)
+        return scheme, None
+
+
+def figures_collect(*, today: date | None = None) -> Figures:
+    now = datetime.now(UTC)
+    today = today or now.date()
+    users = User.objects.all()
+    message = insights.model_or_none("messaging", "Message")
+    groups_total, groups_active = _groups_figures(now)
+    offline_rows, last_purge = _offline_figures()
+    broker, depth = celery_queue_depth()
+    return Figures(
+        generated_at=now.isoformat(timespec="seconds"),
+        users_total=users.count(),
+        users_banned=users.filter(is_banned=True).count(),
+        users_new_today=users.filter(created_at__gte=_day_start(today)).count(),
+        users_new_7d=users.filter(created_at__gte=_day_start(today - timedelta(days=6))).count(),
+        users_online=insights.online_user_count(),
+        messages_total=message.objects.count() if message is not None else None,
+        messages_per_day=messages_per_day(today=today),
+        groups_total=groups_total,
+        groups_active_7d=groups_active,
+        offline_store_rows=offline_rows,
+        offline_last_purge=last_purge,
+        celery_broker=broker,
+        celery_queue_depth=depth,
+    )
+
+
+# ----------------------------------------------------------------------- chart
+CHART_W, CHART_H, CHART_PAD = 700, 220, 28
+
+
+def chart_bars(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bar geometry for the inline SVG chart (no scripts, no external assets)."""
+    if not per_day:
+        return []
+    peak = max(d["count"] for d in per_day) or 1
+    slot = (CHART_W - 2 * CHART_PAD) / len(per_day)
+    usable = CHART_H - 2 * CHART_PAD
+    bars = []
+    for i, d in enumerate(per_day):
+        h = round(usable * d["count"] / peak, 1)
+        x = round(CHART_PAD + i * slot + slot * 0.15, 1)
+        bars.append({
+            "x": x, "w": round(slot * 0.7, 1), "y": round(CHART_H - CHART_PAD - h, 1), "h": h,
+            "label": d["day"][5:], "count": d["count"], "cx": round(x + slot * 0.35, 1),
+            "ty": round(CHART_H - CHART_PAD - h - 4, 1),
+        })
+    return bars
+
+
+SETTINGS_SHOWN = (
+    "IM_OFFLINE_RETENTION_DAYS", "IM_MULTI_LOGIN_POLICY", "IM_TOKEN_TTL_SECONDS", "IM_GROUP_MAX_MEMBERS",
+    "IM_REVOKE_WINDOW_SECONDS", "IM_FRIENDS_ONLY_CHAT", "IM_WS_MAX_CONNECTIONS", "IM_SEND_BATCH_WINDOW_MS",
+)
+
+
+def dashboard_view(request: HttpRequest) -> TemplateResponse:
+    if not request.user.has_perm("console.view_dashboard"):
+        raise PermissionDenied
+    figures = figures_collect()
+    show_settings = request.user.has_perm("console.view_settings")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Dashboard",
+        "f": figures,
+        "bars": chart_bars(figures.messages_per_day),
+        "chart_w": CHART_W,
+        "chart_h": CHART_H,
+        "chart_base": CHART_H - CHART_PAD,
+        "chart_days": CHART_DAYS,
+        "settings_rows": [(k, getattr(settings, k, None)) for k in SETTINGS_SHOWN] if show_settings else None,
+    }
+    return TemplateResponse(request, "admin/dashboard.html", context)
