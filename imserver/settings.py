@@ -163,6 +163,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_IGNORE_RESULT = True
+# the queue tasks go to and workers read (separate deployments may share one broker)
+CELERY_TASK_DEFAULT_QUEUE = env_str("IM_CELERY_QUEUE", "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_BEAT_SCHEDULE follow the imserver knobs below
 
 # ------------------------------------------------------------------ i18n, static
 LANGUAGE_CODE = "en-us"
@@ -230,6 +235,26 @@ IM_TOKEN_TTL_SECONDS = env_int("IM_TOKEN_TTL_SECONDS", 90 * 24 * 3600, minimum=6
 IM_MULTI_LOGIN_POLICY = env_int("IM_MULTI_LOGIN_POLICY", 1)
 IM_MULTI_LOGIN_MAX_PER_PLATFORM = env_int("IM_MULTI_LOGIN_MAX_PER_PLATFORM", 30, minimum=1)
 IM_OFFLINE_RETENTION_DAYS = env_int("IM_OFFLINE_RETENTION_DAYS", 14, minimum=1)
+# the retention purge (Celery beat task messaging.purge_offline / manage.py purge_offline):
+# how often it runs, and rows per batch (each batch is its own short transaction)
+IM_OFFLINE_PURGE_INTERVAL_SECONDS = env_int("IM_OFFLINE_PURGE_INTERVAL_SECONDS", 3600, minimum=60)
+IM_OFFLINE_PURGE_BATCH = env_int("IM_OFFLINE_PURGE_BATCH", 1000, minimum=1)
+# Redis broker only: a task taken by a worker that died (SIGKILL, OOM, lost host) is handed
+# out again once it has stayed unacknowledged this long; workers sweep for such tasks every
+# quarter of it (at most every 10 s). Keep it above the longest task run (a fan-out chunk
+# takes well under a second). RabbitMQ redelivers as soon as the worker's connection drops.
+IM_CELERY_VISIBILITY_TIMEOUT = env_int("IM_CELERY_VISIBILITY_TIMEOUT", 300, minimum=2)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": IM_CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, IM_CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+    # the sweep's lock outlives a worker killed while holding it by at most this long
+    "unacked_mutex_expire": min(300, IM_CELERY_VISIBILITY_TIMEOUT),
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "offline-purge": {"task": "messaging.purge_offline", "schedule": float(IM_OFFLINE_PURGE_INTERVAL_SECONDS)},
+}
 
 # websocket gateway
 IM_WS_MAX_FRAME_BYTES = env_int("IM_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
@@ -247,6 +272,9 @@ IM_FRIENDS_ONLY_CHAT = env_bool("IM_FRIENDS_ONLY_CHAT", False)
 IM_PULL_MAX_LIMIT = env_int("IM_PULL_MAX_LIMIT", 500, minimum=1)
 IM_GROUP_MAX_MEMBERS = env_int("IM_GROUP_MAX_MEMBERS", 10_000, minimum=2)
 IM_FANOUT_CHUNK_SIZE = env_int("IM_FANOUT_CHUNK_SIZE", 500, minimum=1)
+# per-user send rate (websocket and REST; 0 = unlimited) and the burst allowed on top of it
+IM_SEND_RATE_PER_SECOND = env_float("IM_SEND_RATE_PER_SECOND", 20.0)
+IM_SEND_RATE_BURST = env_int("IM_SEND_RATE_BURST", 10, minimum=0)
 
 # relations and groups: hot read state (blacklist, friendship, membership, mutes) cached
 # for this many seconds; every change invalidates its keys, the TTL bounds a racing re-cache

@@ -65,25 +65,45 @@ def max_seq(*, conversation_id: str) -> int:
     return OfflineMessage.objects.filter(conversation_id=conversation_id).aggregate(m=Max("seq"))["m"] or 0
 
 
+def count_older_than(*, before_ms: int) -> tuple[int, int]:
+    """``(rows, conversations)`` sent before ``before_ms`` (what a purge would remove)."""
+    qs = OfflineMessage.objects.filter(send_time__lt=before_ms)
+    return qs.count(), qs.values("conversation_id").distinct().count()
+
+
+def purge_batch(*, before_ms: int, batch_size: int = 1000) -> tuple[int, dict[str, int]]:
+    """Delete up to ``batch_size`` rows sent before ``before_ms`` (oldest first).
+
+    Returns ``(rows deleted, {conversation_id: highest purged seq})``. Runs in the
+    caller's transaction, which should be short: one batch each.
+    """
+    chunk = list(
+        OfflineMessage.objects.filter(send_time__lt=before_ms)
+        .order_by("send_time", "id")
+        .values_list("id", "conversation_id", "seq")[:batch_size]
+    )
+    if not chunk:
+        return 0, {}
+    deleted, _ = OfflineMessage.objects.filter(id__in=[pk for pk, _, _ in chunk]).delete()
+    purged: dict[str, int] = {}
+    for _, cid, seq in chunk:
+        if seq > purged.get(cid, 0):
+            purged[cid] = seq
+    return deleted, purged
+
+
 def purge_older_than(*, before_ms: int, batch_size: int = 1000) -> dict[str, int]:
     """Delete rows sent before ``before_ms``, ``batch_size`` at a time so sending never stalls.
 
     Returns ``{conversation_id: highest purged seq}`` so the caller can advance each
     conversation's ``min_seq`` to ``highest purged seq + 1`` (the oldest seq still pullable;
     pulls skip seqs below it and answer 1406 for ranges entirely below it).
+    :func:`apps.messaging.retention.offline_purge` is the service that does both.
     """
     purged: dict[str, int] = {}
     while True:
-        chunk = list(
-            OfflineMessage.objects.filter(send_time__lt=before_ms)
-            .order_by("id")
-            .values_list("id", "conversation_id", "seq")[:batch_size]
-        )
-        if not chunk:
-            return purged
-        OfflineMessage.objects.filter(id__in=[pk for pk, _, _ in chunk]).delete()
-        for _, cid, seq in chunk:
-            if seq > purged.get(cid, 0):
-                purged[cid] = seq
-        if len(chunk) < batch_size:
+        deleted, batch = purge_batch(before_ms=before_ms, batch_size=batch_size)
+        for cid, seq in batch.items():
+            purged[cid] = max(seq, purged.get(cid, 0))
+        if deleted < batch_size:
             return purged

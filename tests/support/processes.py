@@ -121,7 +121,11 @@ def start_asgi_node(name: str, env: dict[str, str], log_dir: Path, server: str =
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imserver.asgi:application"]
     proc = _start(name, argv, env, log_dir, port=port)
-    wait_http(proc)
+    try:
+        wait_http(proc)
+    except BaseException:
+        proc.stop()  # not handed to the caller: never leave it running
+        raise
     return proc
 
 
@@ -129,14 +133,18 @@ def start_celery_worker(name: str, env: dict[str, str], log_dir: Path, concurren
     argv = [sys.executable, "-m", "celery", "-A", "imserver", "worker", "-l", "info", "-P", "prefork",
             "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     proc = _start(name, argv, env, log_dir)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise RuntimeError(f"{name} exited early:\n{proc.log()}")
-        if " ready." in proc.log():
-            return proc
-        time.sleep(0.3)
-    raise RuntimeError(f"{name} not ready in 60s:\n{proc.log()}")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not proc.alive():
+                raise RuntimeError(f"{name} exited early:\n{proc.log()}")
+            if " ready." in proc.log_path.read_text(errors="replace"):  # the whole log: a busy worker logs a lot
+                return proc
+            time.sleep(0.3)
+        raise RuntimeError(f"{name} not ready in 60s:\n{proc.log()}")
+    except BaseException:
+        proc.stop()  # not handed to the caller: never leave it running
+        raise
 
 
 @contextlib.contextmanager

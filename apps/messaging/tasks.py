@@ -1,0 +1,69 @@
+"""Celery tasks of messaging: thin wrappers over :mod:`apps.messaging.delivery` and
+:mod:`apps.messaging.retention`.
+
+Every task is ``acks_late`` (a worker lost mid-task leaves it on the broker to be
+delivered again: after ``IM_CELERY_VISIBILITY_TIMEOUT`` on Redis, at once on RabbitMQ)
+and idempotent: a push delivered twice carries the same seq and clients drop seqs
+they hold; a purge run twice finds nothing the second time. Failures are retried with
+exponential backoff. With no ``CELERY_BROKER_URL`` the tasks run eagerly, in-process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
+from django.db import DatabaseError
+
+_state = {"worker": False}
+
+# retries wait 1, 2, 4 … up to 30 s (well below the broker's visibility timeout)
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError, ConnectionError, OSError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@worker_process_init.connect
+def _mark_worker(**_: Any) -> None:
+    _state["worker"] = True
+
+
+def in_worker() -> bool:
+    """True inside a Celery worker process (not in a server node or an eager call)."""
+    return _state["worker"]
+
+
+def runs_eagerly() -> bool:
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+@shared_task(name="messaging.deliver_group", **RETRY)
+def deliver_group(frame: str, group_id: str, send_id: str, skip: str | None = None) -> int:
+    """Push a stored group message (its frame) to every member, in chunks."""
+    from apps.messaging.delivery import fanout_group
+
+    return fanout_group(frame, group_id, send_id, skip, chunk_tasks=not runs_eagerly())
+
+
+@shared_task(name="messaging.deliver_group_chunk", **RETRY)
+def deliver_group_chunk(frame: str, user_ids: list[str], skip: str | None = None) -> int:
+    """Push a frame to one chunk of members."""
+    from apps.messaging.delivery import push_chunk
+
+    push_chunk(frame, user_ids, skip)
+    return len(user_ids)
+
+
+@shared_task(name="messaging.purge_offline", **RETRY)
+def purge_offline() -> dict[str, Any]:
+    """The periodic retention purge of the offline store (Celery beat)."""
+    from apps.messaging.retention import offline_purge
+
+    return offline_purge(actor=None).as_dict()
