@@ -18,6 +18,7 @@ from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_s
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit, send_to_user_now
+from apps.relations.services import friend_info_changed
 
 KICK_EVENT = "session.kick"
 
@@ -211,6 +212,7 @@ def user_update(*, user: User, data: dict[str, Any], actor: User | None, ip: str
         setattr(user, key, data[key])
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
+        friend_info_changed(user=user, fields=changed)  # friends' devices learn of a new nickname/face
         if actor is not None and actor.pk != user.pk:
             audit_record(
                 actor=_actor(actor),

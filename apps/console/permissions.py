@@ -19,6 +19,7 @@ MODERATOR_PERMISSIONS: tuple[str, ...] = (
     "console.view_dashboard",
     "console.ban_user",
     "console.revoke_message",
+    "console.delete_message",
     "console.mute_group",
     "console.kick_member",
     "accounts.view_user",

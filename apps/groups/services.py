@@ -7,6 +7,12 @@ gets a personal copy (session_type 1 from the operator) so every device of
 theirs learns of it even though the group no longer pushes to them.
 The group row is locked (``SELECT … FOR UPDATE``) by every write, so member
 counts, roles and mutes change one write at a time per group.
+
+Joining and leaving also set the member's own state of the group conversation
+(:mod:`apps.messaging.services`): a new member starts read at the group's current
+seq (and reads the whole history); a member who leaves keeps read access up to the
+seq of their leave tip and nothing after. Dismissal keeps the members, so they keep
+reading everything (nothing can be sent after it).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from apps.groups.models import (
     Verification,
     group_id_validator,
 )
+from apps.messaging import services as messaging
 
 INFO_FIELDS = (
     "name",
@@ -250,6 +257,7 @@ def group_create(
             send_id=op, group_id=group.group_id, content_type=GroupNote.NOTICE_SET,
             content=_tip(group, op, notification=notification),
         )
+    messaging.conversation_members_init(group_id=group.group_id, user_ids=[owner.user_id, *admins, *members])
     group.member_count = 1 + len(admins) + len(members)  # type: ignore[attr-defined]
     return group
 
@@ -304,6 +312,7 @@ def _enter(group: Group, user_id: str, *, source: int, inviter: str, operator: s
         send_id=user_id, group_id=group.group_id, content_type=GroupNote.MEMBER_ENTER,
         content=_tip(group, operator, entrant_user_id=user_id, inviter_user_id=inviter),
     )
+    messaging.conversation_members_init(group_id=group.group_id, user_ids=[user_id])
 
 
 def _managers(group: Group) -> list[str]:
@@ -385,6 +394,7 @@ def group_invite(*, group_id: str, actor: User, user_ids: list[str], message: st
         send_id=actor.user_id, group_id=group_id, content_type=GroupNote.MEMBER_INVITED,
         content=_tip(group, actor.user_id, invited_user_ids=ids),
     )
+    messaging.conversation_members_init(group_id=group_id, user_ids=ids)
     return {"joined": ids, "requests": []}
 
 
@@ -455,6 +465,7 @@ def group_kick(*, group_id: str, actor: User, user_ids: list[str], reason: str =
                _tip(group, actor.user_id, kicked_user_ids=ids, reason=reason))
     GroupMember.objects.filter(group=group, user_id__in=ids).delete()
     _membership_changed(group_id, ids)
+    messaging.conversation_members_leave(group_id=group_id, user_ids=ids)
     _audit_admin(actor, group, "group.kick", ip, user_ids=ids, reason=reason)
     return ids
 
@@ -473,6 +484,7 @@ def group_quit(*, group_id: str, user: User) -> None:
                    _tip(group, user.user_id, quit_user_id=user.user_id))
     member.delete()
     _membership_changed(group_id, [user.user_id])
+    messaging.conversation_members_leave(group_id=group_id, user_ids=[user.user_id])
 
 
 # ------------------------------------------------------------ roles

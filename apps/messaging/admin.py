@@ -1,7 +1,8 @@
-"""Message moderation in the operator console: search, a chat-like conversation view, revoke.
+"""Message moderation in the operator console: search, a chat-like conversation view, revoke, delete.
 
 Revoking calls apps.messaging.services.message_revoke (the same path as the API); the
 operator's reason is recorded in the audit log and passed to the service when it takes one.
+Deleting calls apps.messaging.services.message_delete, which writes its own audit row.
 """
 
 from __future__ import annotations
@@ -71,9 +72,9 @@ class SentBeforeFilter(_TimeFilter):
 
 
 def _revoke_annotations() -> dict[str, Subquery]:
-    """Who revoked and why, for operator revokes: one indexed audit lookup per listed row."""
+    """Who revoked or deleted and why, for operator actions: one indexed audit lookup per listed row."""
     audit = AuditLog.objects.filter(
-        target_type="message", target_id=OuterRef("server_msg_id"), action="message.revoke"
+        target_type="message", target_id=OuterRef("server_msg_id"), action__in=["message.revoke", "message.delete"]
     ).order_by("-id")
     return {
         "_revoke_operator": Subquery(audit.values("actor")[:1]),
@@ -103,7 +104,7 @@ class MessageAdmin(ReadOnlyAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ["revoke_messages"]
+    actions = ["revoke_messages", "delete_messages"]
     fields = [
         "server_msg_id", "client_msg_id", "conversation_link", "seq", "send_id", "recv_id", "group_id",
         "session_type", "content_type", "content", "sent", "sender_platform_id", "status", "revoked",
@@ -135,9 +136,9 @@ class MessageAdmin(ReadOnlyAdmin):
     def text(self, obj: Message) -> str:
         return message_text(obj.content, obj.content_type, 80)
 
-    @admin.display(description="revoked by / reason")
+    @admin.display(description="revoked/deleted by / reason")
     def revoked(self, obj: Message) -> str:
-        if obj.status != MsgStatus.REVOKED:
+        if obj.status not in (MsgStatus.REVOKED, MsgStatus.DELETED):
             return ""
         who = getattr(obj, "_revoke_operator", None)
         if not who:
@@ -148,6 +149,10 @@ class MessageAdmin(ReadOnlyAdmin):
     # ------------------------------------------------------------- permissions
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("console.revoke_message")
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        """``console.delete_message`` (the model's own delete permission stays off: rows are never removed)."""
+        return request.user.has_perm("console.delete_message")
 
     # ----------------------------------------------------------------- actions
     @admin.action(description="Revoke selected messages", permissions=["revoke"])
@@ -172,6 +177,23 @@ class MessageAdmin(ReadOnlyAdmin):
             note="Everyone in the conversation sees that the message was revoked.",
             run=lambda msg, data: revoke(msg, data["reason"]),
             done="Revoked {count} message(s).",
+        )
+
+    @admin.action(description="Delete selected messages for everyone", permissions=["remove"])
+    def delete_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> TemplateResponse | None:
+        ip = operator_ip(request)
+        operator = request.user
+        return run_with_reason(
+            self, request, queryset.exclude(status=MsgStatus.DELETED),
+            title="Delete messages",
+            note=(
+                "Clients replace the message with a deleted placeholder and online devices drop it; "
+                "operators still see it here."
+            ),
+            run=lambda msg, data: services.message_delete(
+                server_msg_id=msg.server_msg_id, actor=operator, reason=data["reason"], ip=ip
+            ),
+            done="Deleted {count} message(s).",
         )
 
     # ------------------------------------------------------- conversation view

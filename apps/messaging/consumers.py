@@ -82,6 +82,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self._bad_since = 0.0
         self._last_rx = time.monotonic()
         self._peers: dict[str, list[str]] = {}
+        self._typing_groups: dict[str, str] = {}
         offered = list(self.scope.get("subprotocols") or [])
         self._subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else (offered[0] if offered else None)
         try:
@@ -306,13 +307,18 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def op_typing(self, data: dict[str, Any]) -> dict[str, Any]:
         cid, typing = protocol.parse_typing(data)
         peers = self._peers.get(cid)
-        if peers is None:
+        if peers is None and cid not in self._typing_groups:
             conv, _role = await database_sync_to_async(selectors.conversation_for_user)(
                 user_id=self.user_id, conversation_id=cid
             )
             if conv.session_type == SessionType.GROUP:
-                raise DomainError(Code.BAD_ARGS, "typing is for single chats")
-            peers = self._peers[cid] = selectors.peers_of(conv, self.user_id or "")
+                self._typing_groups[cid] = conv.group_id
+            else:
+                peers = self._peers[cid] = selectors.peers_of(conv, self.user_id or "")
+        if peers is None:  # a group: membership and receive options change, so ask every time (cached)
+            peers = await database_sync_to_async(selectors.group_typing_targets)(
+                user_id=self.user_id, group_id=self._typing_groups[cid]
+            )
         payload = {"conversation_id": cid, "user_id": self.user_id, "typing": typing}
         await delivery.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
         return {}

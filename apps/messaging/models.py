@@ -82,6 +82,8 @@ class UserConversation(models.Model):
     draft_time = models.BigIntegerField(db_default=0, default=0)
     is_hidden = models.BooleanField(db_default=False, default=False)
     update_time = models.BigIntegerField(db_default=0, default=0)
+    # a former group member reads the group's log up to this seq and no further (0: not frozen)
+    frozen_max_seq = models.BigIntegerField(db_default=0, default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner_id", "conversation_id"], name="userconv_owner_conv")]

@@ -7,11 +7,21 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 
+from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
 from apps.messaging import offline
-from apps.messaging.models import Conversation, Message, MessageDeletion, MsgStatus, SessionType, UserConversation
+from apps.messaging.models import (
+    Conversation,
+    Message,
+    MessageDeletion,
+    MsgStatus,
+    RecvOpt,
+    SessionType,
+    UserConversation,
+)
 
 
 def _group_role(group_id: str, user_id: str) -> int | None:
@@ -28,9 +38,12 @@ def _user_group_ids(user_id: str) -> list[str]:
     return user_group_ids(user_id=user_id)
 
 
-def conversation_for_user(*, user_id: str, conversation_id: str) -> tuple[Conversation, int]:
+def conversation_for_user(*, user_id: str, conversation_id: str, former: bool = False) -> tuple[Conversation, int]:
     """The conversation if ``user_id`` takes part in it, and the user's group role (0 outside groups).
 
+    With ``former`` (reads, read receipts, the user's own settings) a former member of a
+    group is let in too, with role 0 and the conversation's ``max_seq`` lowered to the
+    seq frozen when they left: they read the log up to there and nothing after.
     Raises 1001 for a malformed id, 1004 for an unknown conversation, 1002 for one of other users.
     """
     if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 140:
@@ -42,11 +55,24 @@ def conversation_for_user(*, user_id: str, conversation_id: str) -> tuple[Conver
     if conv.session_type == SessionType.GROUP:
         role = _group_role(conv.group_id, user_id) or 0
         allowed = bool(role)
+        if not allowed and former:
+            frozen = _frozen_max_seq(user_id, conv.conversation_id)
+            if frozen:
+                conv.max_seq, allowed = min(conv.max_seq, frozen), True
     else:
         allowed = user_id in (conv.user_a, conv.user_b)
     if not allowed:
         raise DomainError(Code.NO_PERMISSION, "this conversation is not yours")
     return conv, role
+
+
+def _frozen_max_seq(user_id: str, conversation_id: str) -> int:
+    """The last seq a former group member may read (0: none; they were never a member)."""
+    return (
+        UserConversation.objects.filter(owner_id=user_id, conversation_id=conversation_id, frozen_max_seq__gt=0)
+        .values_list("frozen_max_seq", flat=True)
+        .first()
+    ) or 0
 
 
 def peers_of(conv: Conversation, user_id: str) -> list[str]:
@@ -56,39 +82,92 @@ def peers_of(conv: Conversation, user_id: str) -> list[str]:
     return [u for u in (conv.user_a, conv.user_b) if u and u != user_id]
 
 
+# ------------------------------------------------------------------ group fan-out
+def group_rejecters_key(conversation_id: str) -> str:
+    return make_key("msg:rej", conversation_id)
+
+
+def group_rejecters(*, conversation_id: str) -> set[str]:
+    """Users whose receive option of this conversation is 1 (reject: stored, never pushed).
+
+    Cached; :func:`apps.messaging.services.conversation_update` drops the key when an
+    option changes. At most one indexed query on a miss.
+    """
+    key = group_rejecters_key(conversation_id)
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(
+            UserConversation.objects.filter(conversation_id=conversation_id, recv_opt=RecvOpt.REJECT).values_list(
+                "owner_id", flat=True
+            )
+        )
+        cache.set(key, ids, settings.IM_RELATION_CACHE_SECONDS)
+    return set(ids)
+
+
+def group_push_member_ids(*, group_id: str) -> list[str]:
+    """The members of a group a message, tip or typing push goes to: all but those who reject it.
+
+    Two cache reads when warm, at most two queries when cold, whatever the group's size.
+    """
+    from apps.groups.selectors import group_member_ids
+
+    rejecting = group_rejecters(conversation_id=f"sg_{group_id}")
+    members = group_member_ids(group_id=group_id)
+    return [u for u in members if u not in rejecting] if rejecting else members
+
+
+def group_typing_targets(*, user_id: str, group_id: str) -> list[str]:
+    """Who gets a member's ``typing`` in a group: the members who do not reject it (1203 for non-members)."""
+    if not _group_role(group_id, user_id):
+        raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
+    return group_push_member_ids(group_id=group_id)
+
+
 # ------------------------------------------------------------------- seq.newest
-_STATE_FIELDS = ("conversation_id", "session_type", "read_seq", "is_pinned", "recv_opt", "draft", "draft_time", "is_hidden")
+_STATE_FIELDS = (
+    "conversation_id", "session_type", "read_seq", "is_pinned", "recv_opt", "draft", "draft_time", "is_hidden",
+    "frozen_max_seq",
+)
 
 
 def _user_conversations(user_id: str) -> dict[str, dict[str, Any]]:
-    """The user's conversations with the user's own state (one query; groups the user left are dropped).
+    """The user's conversations with the user's own state (one query).
 
     Groups without a state row (the user never sent or read there) get an empty state.
+    Groups the user left stay listed with ``limit``, the seq frozen when they left; rows
+    of groups they never belonged to are dropped.
     """
     group_cids = {f"sg_{g}" for g in _user_group_ids(user_id)}
     out: dict[str, dict[str, Any]] = {cid: {"read_seq": 0} for cid in group_cids}
     for row in UserConversation.objects.filter(owner_id=user_id).values(*_STATE_FIELDS):
         if row["session_type"] == SessionType.GROUP and row["conversation_id"] not in group_cids:
-            continue
+            if not row["frozen_max_seq"]:
+                continue
+            row["limit"] = row["frozen_max_seq"]
         out[row["conversation_id"]] = row
     return out
 
 
-def _user_conversation_ids(user_id: str) -> dict[str, int]:
-    """Conversation ids of the user with the user's read seq."""
-    return {cid: row["read_seq"] for cid, row in _user_conversations(user_id).items()}
+def _visible_max(conv_max_seq: int, state: dict[str, Any]) -> int:
+    limit = state.get("limit")
+    return min(conv_max_seq, limit) if limit else conv_max_seq
 
 
 def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
-    """``{conversation_id: {max_seq, read_seq, min_seq}}`` of every conversation with messages."""
-    read = _user_conversation_ids(user_id)
-    if not read:
+    """``{conversation_id: {max_seq, read_seq, min_seq}}`` of every conversation with messages.
+
+    A group the user left reports the seq frozen when they left as its ``max_seq``.
+    """
+    states = _user_conversations(user_id)
+    if not states:
         return {}
     out: dict[str, dict[str, int]] = {}
-    for cid, max_seq, min_seq in Conversation.objects.filter(conversation_id__in=list(read), max_seq__gt=0).values_list(
-        "conversation_id", "max_seq", "min_seq"
-    ):
-        out[cid] = {"max_seq": max_seq, "read_seq": min(read[cid], max_seq), "min_seq": min_seq}
+    for cid, max_seq, min_seq in Conversation.objects.filter(
+        conversation_id__in=list(states), max_seq__gt=0
+    ).values_list("conversation_id", "max_seq", "min_seq"):
+        max_seq = _visible_max(max_seq, states[cid])
+        out[cid] = {"max_seq": max_seq, "read_seq": min(states[cid]["read_seq"], max_seq), "min_seq": min_seq}
     return out
 
 
@@ -169,12 +248,15 @@ def messages_pull(
         to_seq = _check_seq(to_seq, "to_seq")
         if to_seq < from_seq:
             raise DomainError(Code.BAD_ARGS, "to_seq must not be below from_seq")
-    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
     cid, max_seq, min_seq = conv.conversation_id, conv.max_seq, conv.min_seq
     if seqs is not None:
         wanted = [s for s in wanted if 1 <= s <= max_seq]
         if not wanted:
             return PullResult([], True, max_seq, min_seq)
+        if wanted[-1] < min_seq:  # purged from the offline store: say so, not "deleted"
+            raise DomainError(Code.SEQ_PURGED, data={"min_seq": min_seq})
+        wanted = [s for s in wanted if s >= min_seq]
         stored = dict(offline.by_seqs(conversation_id=cid, seqs=wanted))
         deleted = _deleted_for(user_id, cid, wanted[0], wanted[-1])
         out: list[Any] = [
@@ -208,6 +290,7 @@ def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[di
         state = states[conv.conversation_id]
         if state.get("is_hidden") and not include_hidden:
             continue
+        conv.max_seq = _visible_max(conv.max_seq, state)
         read_seq = min(state["read_seq"], conv.max_seq)
         items.append(
             {
@@ -225,6 +308,7 @@ def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[di
                 "draft": state.get("draft", ""),
                 "draft_time": state.get("draft_time", 0),
                 "is_hidden": bool(state.get("is_hidden", False)),
+                "is_member": conv.session_type != SessionType.GROUP or not state.get("limit"),
             }
         )
     items.sort(key=lambda c: (not c["is_pinned"], -c["last_msg_time"], c["conversation_id"]))
@@ -266,8 +350,9 @@ def messages_history(
     limit: int = 50,
 ) -> list[Message]:
     """History rows (ascending by seq): a seq range, or the ``limit`` before ``before_seq``, or the latest."""
-    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
-    qs = Message.objects.filter(conversation_id=conv.conversation_id).exclude(status=MsgStatus.DELETED)
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
+    qs = Message.objects.filter(conversation_id=conv.conversation_id, seq__lte=conv.max_seq)
+    qs = qs.exclude(status=MsgStatus.DELETED)
     deleted = MessageDeletion.objects.filter(owner_id=user_id, conversation_id=conv.conversation_id).values("seq")
     qs = qs.exclude(seq__in=deleted)
     if from_seq is not None:

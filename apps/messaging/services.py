@@ -14,6 +14,8 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.audit.services import audit_record
+from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit
 from apps.messaging import delivery, offline
@@ -26,8 +28,8 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
-from apps.messaging.selectors import conversation_for_user, peers_of
-from apps.messaging.seq import read_seq_raise
+from apps.messaging.selectors import conversation_for_user, group_rejecters_key, peers_of, placeholder
+from apps.messaging.seq import read_seq_raise, user_conversations_touch
 from apps.messaging.store import (
     SendRequest,
     SendResult,
@@ -44,8 +46,10 @@ __all__ = [
     "SendRequest",
     "SendResult",
     "conversation_members_init",
+    "conversation_members_leave",
     "conversation_read",
     "conversation_update",
+    "message_delete",
     "message_delete_for_me",
     "message_revoke",
     "message_send",
@@ -239,7 +243,7 @@ def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[s
     """Raise the user's read seq (never lowers it); the peer and the user's devices get a receipt push."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise DomainError(Code.BAD_ARGS, "seq must be a non-negative integer")
-    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
     seq = min(seq, conv.max_seq)
     current = (
         UserConversation.objects.filter(owner_id=user_id, conversation_id=conversation_id)
@@ -266,7 +270,7 @@ def conversation_update(*, user_id: str, conversation_id: str, **changes: Any) -
         raise DomainError(Code.BAD_ARGS, f"cannot change {', '.join(sorted(unknown))}")
     if "recv_opt" in changes and changes["recv_opt"] not in RecvOpt.values:
         raise DomainError(Code.BAD_ARGS, "recv_opt must be 0 (normal), 1 (reject) or 2 (no push)")
-    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
     row, _ = UserConversation.objects.select_for_update().get_or_create(
         owner_id=user_id, conversation_id=conversation_id, defaults={"session_type": conv.session_type}
     )
@@ -277,6 +281,8 @@ def conversation_update(*, user_id: str, conversation_id: str, **changes: Any) -
         row.draft_time = now
     row.update_time = now
     row.save()
+    if "recv_opt" in changes and conv.session_type == SessionType.GROUP:
+        invalidate([group_rejecters_key(conversation_id)])  # the group fan-out skips members who reject
     return row
 
 
@@ -287,9 +293,11 @@ def message_delete_for_me(*, user_id: str, server_msg_id: str) -> None:
     if msg is None:
         raise DomainError(Code.MESSAGE_NOT_FOUND)
     try:
-        conversation_for_user(user_id=user_id, conversation_id=msg[0])
+        conv, _role = conversation_for_user(user_id=user_id, conversation_id=msg[0], former=True)
     except DomainError as exc:
         raise DomainError(Code.MESSAGE_NOT_FOUND) from exc
+    if msg[1] > conv.max_seq:  # sent after the user left the group
+        raise DomainError(Code.MESSAGE_NOT_FOUND)
     try:
         with transaction.atomic():
             MessageDeletion.objects.create(owner_id=user_id, conversation_id=msg[0], seq=msg[1], create_time=now_ms())
@@ -297,10 +305,101 @@ def message_delete_for_me(*, user_id: str, server_msg_id: str) -> None:
         pass  # already deleted for this user
 
 
-def conversation_members_init(*, group_id: str, user_ids: list[str]) -> None:
-    """New group members start read at the conversation's current seq (no unread backlog)."""
-    cid = group_conversation_id(group_id)
-    max_seq = Conversation.objects.filter(conversation_id=cid).values_list("max_seq", flat=True).first() or 0
-    from apps.messaging.seq import user_conversations_touch
+# ------------------------------------------------------------ group membership
+def _group_max_seq(cid: str) -> int:
+    return Conversation.objects.filter(conversation_id=cid).values_list("max_seq", flat=True).first() or 0
 
-    user_conversations_touch([(u, cid, SessionType.GROUP, max_seq) for u in user_ids], unhide=False)
+
+def conversation_members_init(*, group_id: str, user_ids: list[str]) -> None:
+    """Members who just joined a group start read at its current seq (no unread backlog).
+
+    Called by the groups services inside their transaction, after the join tip is stored.
+    A member who comes back is a member again: the seq frozen when they left is cleared
+    and the whole history is readable (OpenIM's default ``enableHistoryForNewMembers``).
+    """
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return
+    cid = group_conversation_id(group_id)
+    user_conversations_touch([(u, cid, SessionType.GROUP, _group_max_seq(cid)) for u in ids], unhide=False)
+    UserConversation.objects.filter(owner_id__in=ids, conversation_id=cid, frozen_max_seq__gt=0).update(
+        frozen_max_seq=0
+    )
+
+
+def conversation_members_leave(*, group_id: str, user_ids: list[str]) -> None:
+    """Members who left a group (kicked or quit) keep read access up to its current seq, nothing after.
+
+    Called by the groups services inside their transaction, after the leave tip is stored
+    and the membership deleted, so the tip is the last message the leaver can read.
+    """
+    ids = list(dict.fromkeys(user_ids))
+    cid = group_conversation_id(group_id)
+    max_seq = _group_max_seq(cid)
+    if not ids or not max_seq:
+        return
+    have = set(
+        UserConversation.objects.filter(owner_id__in=ids, conversation_id=cid).values_list("owner_id", flat=True)
+    )
+    if have:
+        UserConversation.objects.filter(owner_id__in=have, conversation_id=cid).update(frozen_max_seq=max_seq)
+    missing = [u for u in ids if u not in have]
+    if missing:
+        UserConversation.objects.bulk_create(
+            [
+                UserConversation(owner_id=u, conversation_id=cid, session_type=SessionType.GROUP, frozen_max_seq=max_seq)
+                for u in missing
+            ],
+            ignore_conflicts=True,
+        )
+
+
+# -------------------------------------------------------------- operator delete
+def _conversation_audience(msg: Message) -> list[str]:
+    if msg.session_type == SessionType.GROUP:
+        from apps.groups.selectors import group_member_ids
+
+        return group_member_ids(group_id=msg.group_id)
+    return [u for u in dict.fromkeys((msg.send_id, msg.recv_id)) if u]
+
+
+@transaction.atomic
+def message_delete(*, server_msg_id: str, actor: Any, reason: str, ip: str | None = None) -> dict[str, Any]:
+    """An operator deletes a message for everyone: status 4, pulls return a placeholder.
+
+    The stored history row keeps its content for operators; the offline payload is
+    replaced by a deleted placeholder (same seq, status 4, same ``server_msg_id``), so
+    clients pulling advance past it; online participants get ``push.msg.deleted`` to drop
+    their copy. Writes exactly one audit row (``message.delete``) with the reason and IP.
+    Returns the push payload.
+    """
+    reason = str(reason or "").strip()
+    if not reason:
+        raise DomainError(Code.BAD_ARGS, "reason: an operator delete needs a reason")
+    msg = Message.objects.select_for_update().filter(server_msg_id=server_msg_id).first()
+    if msg is None:
+        raise DomainError(Code.MESSAGE_NOT_FOUND)
+    if msg.status == MsgStatus.DELETED:
+        raise DomainError(Code.MESSAGE_NOT_FOUND, "the message is already deleted")
+    msg.status = MsgStatus.DELETED
+    msg.save(update_fields=["status"])
+    stub = {**placeholder(msg.conversation_id, msg.seq), "server_msg_id": msg.server_msg_id}
+    offline.replace(conversation_id=msg.conversation_id, seq=msg.seq, payload=orjson.dumps(stub).decode())
+    actor_id = getattr(actor, "user_id", None) or str(actor)
+    audit_record(
+        actor=actor_id,
+        action="message.delete",
+        target_type="message",
+        target_id=msg.server_msg_id,
+        details={
+            "reason": reason[:255],
+            "conversation_id": msg.conversation_id,
+            "seq": msg.seq,
+            "send_id": msg.send_id,
+        },
+        ip=ip,
+    )
+    notice = {"conversation_id": msg.conversation_id, "seq": msg.seq, "server_msg_id": msg.server_msg_id}
+    audience = _conversation_audience(msg)
+    on_commit(lambda: delivery.push_to_users(audience, "push.msg.deleted", notice))
+    return notice

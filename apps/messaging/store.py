@@ -1,7 +1,8 @@
 """The write path: validate a batch of sends, then store it with a fixed handful of statements.
 
 :func:`messages_send` is the one core behind every front door (the websocket batcher,
-REST, notifications). Per batch: one idempotency lookup, at most two reads for the
+REST, notifications). Per batch: one idempotency lookup, the per-user rate limit (one
+cache round trip, :mod:`apps.messaging.ratelimit`), at most two reads for the
 recipients' receive options, the cached relation/group checks per message, then in
 one transaction: the seq upsert + ``SELECT … FOR UPDATE`` (:mod:`apps.messaging.seq`),
 one bulk insert of history rows, one of offline rows, one upsert of per-user
@@ -20,7 +21,6 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from apps.accounts.models import User
@@ -28,6 +28,7 @@ from apps.common.errors import Code, DomainError
 from apps.messaging import offline
 from apps.messaging.content import content_validate
 from apps.messaging.models import Message, MsgStatus, RecvOpt, SessionType, UserConversation
+from apps.messaging.ratelimit import retry_after_ms, send_allowance
 from apps.messaging.seq import SeqRequest, bulk_insert, seq_allocate, user_conversations_touch
 
 log = logging.getLogger(__name__)
@@ -163,27 +164,6 @@ class _Context:
     group_roles: dict[tuple[str, str], int | DomainError] = field(default_factory=dict)
 
 
-def _cached_pairs(
-    pairs: set[tuple[str, str]], key: Callable[[str, str], str] | None, check: Callable[[str, str], bool]
-) -> set[tuple[str, str]]:
-    """The pairs for which ``check`` is true: one cache round trip for the batch, ``check`` on misses.
-
-    ``key`` is the relations app's own cache key of the flag ``check`` caches, so the
-    batch reads exactly what the single-pair selector would (and its invalidation).
-    """
-    if not pairs:
-        return set()
-    found: set[tuple[str, str]] = set()
-    misses = list(pairs)
-    if key is not None:
-        keys = {key(a, b): (a, b) for a, b in pairs}
-        hits = cache.get_many(list(keys))
-        found = {keys[k] for k, v in hits.items() if v}
-        misses = [p for k, p in keys.items() if k not in hits]
-    found.update(p for p in misses if check(*p))
-    return found
-
-
 def _load_context(reqs: list[SendRequest]) -> _Context:
     """Everything the rules need for a batch, read set-wise (a fixed number of round trips)."""
     singles = [r for r in reqs if r.session_type == SessionType.SINGLE and not r.trusted and r.recv_id != r.send_id]
@@ -198,17 +178,13 @@ def _load_context(reqs: list[SendRequest]) -> _Context:
             owner_id__in=recv_ids, conversation_id__in=cids, recv_opt=RecvOpt.REJECT
         ).values_list("owner_id", "conversation_id", "recv_opt")
     }
-    from apps.relations import selectors as rel
+    from apps.relations.selectors import blocked_pairs, friend_pairs
 
     pairs = {(r.recv_id, r.send_id) for r in singles if r.recv_id in recv_opts}
-    blocked = _cached_pairs(
-        pairs, getattr(rel, "blocked_key", None), lambda o, t: rel.is_blocked(owner_id=o, target_id=t)
-    )
+    blocked = blocked_pairs(pairs)
     friends: set[tuple[str, str]] = set()
     if settings.IM_FRIENDS_ONLY_CHAT:
-        friends = _cached_pairs(
-            pairs - blocked, getattr(rel, "friend_key", None), lambda u, f: rel.are_friends(user_id=u, friend_id=f)
-        )
+        friends = friend_pairs(pairs - blocked)
     return _Context(recv_opts, conv_opts, blocked, friends)
 
 
@@ -239,6 +215,29 @@ def _check_rules(req: SendRequest, ctx: _Context) -> None:
         raise DomainError(Code.NOT_FRIENDS, f"you and {req.recv_id} are not friends")
     if opt == RecvOpt.REJECT or ctx.conv_opts.get((req.recv_id, req.conversation_id)) == RecvOpt.REJECT:
         raise DomainError(Code.RECIPIENT_REJECTS, f"{req.recv_id} does not accept messages")
+
+
+def _rate_limit(reqs: list[SendRequest], idxs: list[int], results: list[Any]) -> list[int]:
+    """Refuse (1005) the sends beyond each sender's rate; trusted sends are not limited."""
+    wanted = Counter(reqs[i].send_id for i in idxs if not reqs[i].trusted)
+    if not wanted:
+        return idxs
+    allowance = send_allowance(dict(wanted))
+    kept: list[int] = []
+    for i in idxs:
+        r = reqs[i]
+        if not r.trusted:
+            if allowance.get(r.send_id, 0) <= 0:
+                results[i] = DomainError(
+                    Code.RATE_LIMITED,
+                    f"sending too fast: at most {settings.IM_SEND_RATE_PER_SECOND:g} messages per second "
+                    f"(bursts of {settings.IM_SEND_RATE_BURST + 1}); wait and resend with the same client_msg_id",
+                    data={"retry_after_ms": retry_after_ms()},
+                )
+                continue
+            allowance[r.send_id] -= 1
+        kept.append(i)
+    return kept
 
 
 def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -394,6 +393,7 @@ def messages_send(
         else:
             first_of[key] = i
             to_check.append(i)
+    to_check = _rate_limit(reqs, to_check, results)
     ctx = _load_context([reqs[i] for i in to_check])
     to_store: list[int] = []
     for i in to_check:

@@ -1,15 +1,19 @@
 """Reads for friends, friend requests and the blacklist.
 
-``is_blocked`` and ``are_friends`` run on every message send: each is one cache
-read, and on a miss one indexed query whose answer is cached (invalidated by
-every service that changes the pair).
+``is_blocked`` and ``are_friends`` answer one pair: one cache read, and on a miss
+one indexed query whose answer is cached (invalidated by every service that
+changes the pair). ``blocked_pairs`` and ``friend_pairs`` answer a set of pairs
+(the message send path, per batch) from the same cache entries: one ``get_many``,
+and at most one query for all the misses together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.common.cachekeys import make_key
 from apps.common.search import keyword_filter
@@ -41,6 +45,45 @@ def is_blocked(*, owner_id: str, target_id: str) -> bool:
 def are_friends(*, user_id: str, friend_id: str) -> bool:
     """``friend_id`` is in ``user_id``'s friend list (friend rows are one per direction)."""
     return _cached_flag(friend_key(user_id, friend_id), Friend.objects.filter(owner_id=user_id, friend_id=friend_id))
+
+
+def _cached_pairs(
+    pairs: Iterable[tuple[str, str]], key: Callable[[str, str], str], rows: Callable[[Q], set[tuple[str, str]]],
+    left: str, right: str,
+) -> set[tuple[str, str]]:
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    keys = {key(a, b): (a, b) for a, b in wanted}
+    hits = cache.get_many(list(keys))
+    found = {keys[k] for k, v in hits.items() if v}
+    misses = [p for k, p in keys.items() if k not in hits]
+    if misses:
+        cond = Q()
+        for a, b in misses:
+            cond |= Q(**{left: a, right: b})
+        present = rows(cond)
+        found.update(p for p in misses if p in present)
+        cache.set_many({key(a, b): int((a, b) in present) for a, b in misses}, settings.IM_RELATION_CACHE_SECONDS)
+    return found
+
+
+def blocked_pairs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The ``(owner_id, target_id)`` pairs where the owner has blocked the target (at most one query)."""
+    return _cached_pairs(
+        pairs, blocked_key,
+        lambda cond: set(Black.objects.filter(cond).values_list("owner_id", "blocked_id")),
+        "owner_id", "blocked_id",
+    )
+
+
+def friend_pairs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The ``(user_id, friend_id)`` pairs where the friend is in the user's friend list (at most one query)."""
+    return _cached_pairs(
+        pairs, friend_key,
+        lambda cond: set(Friend.objects.filter(cond).values_list("owner_id", "friend_id")),
+        "owner_id", "friend_id",
+    )
 
 
 def friend_list(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> QuerySet[Friend]:

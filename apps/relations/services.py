@@ -18,6 +18,7 @@ from apps.audit.services import audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.notify import FriendNote, notify_user
+from apps.common.sideeffects import on_commit
 from apps.relations import selectors
 from apps.relations.models import AddSource, Black, Friend, FriendRequest, HandleResult
 
@@ -219,3 +220,41 @@ def black_remove(*, owner: User, user_id: str) -> None:
     invalidate([selectors.blocked_key(owner.user_id, user_id)])
     notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=FriendNote.BLACK_REMOVED,
                 content={"owner_user_id": owner.user_id, "block_user_id": user_id})
+
+
+# ------------------------------------------------------------ profile changes
+FRIEND_INFO_FIELDS = ("nickname", "face_url")
+
+
+def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
+    """Tell the user's friends that their nickname or face changed (1209, push only: not stored).
+
+    Called by :func:`apps.accounts.services.user_update`. Every online device of every user
+    who has ``user`` in their friend list gets ``push.notification`` after commit; offline
+    friends see the new profile when they next load their friend list. One query; returns
+    the friends told.
+    """
+    changed = [f for f in FRIEND_INFO_FIELDS if f in fields]
+    if not changed:
+        return []
+    owners = list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True))
+    if not owners:
+        return []
+    data = {
+        "content_type": int(FriendNote.FRIEND_INFO_UPDATED),
+        "send_time": int(timezone.now().timestamp() * 1000),
+        "content": {
+            "user_id": user.user_id,
+            "nickname": user.nickname,
+            "face_url": user.face_url,
+            "changed": changed,
+        },
+    }
+
+    def push() -> None:
+        from apps.messaging.delivery import push_to_users
+
+        push_to_users(owners, "push.notification", data)
+
+    on_commit(push)
+    return owners

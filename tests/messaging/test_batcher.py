@@ -33,6 +33,7 @@ def _req(i: int, recv: str = "bob", body: str = "x") -> SendRequest:
 
 
 async def test_200_concurrent_sends_share_batches_and_get_200_consecutive_seqs(settings):
+    settings.IM_SEND_RATE_PER_SECOND = 0  # one sender, 200 at once: about seqs, not the rate limit
     settings.IM_SEND_BATCH_MAX = 50
     await database_sync_to_async(_users)("alice", "bob")
     batcher = SendBatcher()
@@ -73,7 +74,8 @@ def test_seqs_continue_from_the_database_after_the_cache_is_flushed():
     assert again.ack["seq"] == 2
 
 
-def test_concurrent_transactions_from_many_threads_never_share_or_skip_a_seq():
+def test_concurrent_transactions_from_many_threads_never_share_or_skip_a_seq(settings):
+    settings.IM_SEND_RATE_PER_SECOND = 0  # one sender, 200 sends at once: about seqs, not the rate limit
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("an in-memory SQLite test database is not shared safely between threads")
     _users("alice", "bob", "carol")

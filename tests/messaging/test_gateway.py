@@ -85,6 +85,7 @@ async def test_missing_seqs_come_back_as_placeholders(tokens):
 
 
 async def test_concurrent_sends_into_one_conversation_get_distinct_consecutive_seqs(tokens, settings):
+    settings.IM_SEND_RATE_PER_SECOND = 0  # about seqs, not the rate limit
     settings.IM_SEND_BATCH_MAX = 64
     await database_sync_to_async(tokens)("bob")
     clients = [await connect(await _tok(tokens, "alice", p), p) for p in (1, 2, 3, 4, 5)]

@@ -63,6 +63,7 @@ class ConversationOutput(serializers.Serializer):
     draft = serializers.CharField()
     draft_time = serializers.IntegerField()
     is_hidden = serializers.BooleanField()
+    is_member = serializers.BooleanField(help_text="false for a group the user left: readable up to max_seq only")
     peer_read_seq = serializers.IntegerField(required=False, help_text="single chats: how far the peer has read")
     last_message = MessageOutput(allow_null=True)
 
@@ -220,7 +221,7 @@ class MessagesApi(APIView):
             **error_responses(
                 Code.NO_PERMISSION, Code.USER_NOT_FOUND, Code.BLOCKED_BY_PEER, Code.NOT_FRIENDS,
                 Code.RECIPIENT_REJECTS, Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, Code.GROUP_DISMISSED,
-                Code.MUTED, Code.GROUP_MUTED, *TOKEN_ERRORS,
+                Code.MUTED, Code.GROUP_MUTED, Code.RATE_LIMITED, *TOKEN_ERRORS,
             ),
         },
         examples=[
