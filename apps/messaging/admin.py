@@ -27,8 +27,6 @@ from apps.console.operator import audited, call_with_reason
 from apps.messaging import services
 from apps.messaging.models import ContentType, Conversation, Message, MsgStatus
 
-REVOKE_NOTICE = 2101
-
 
 class ContentTypeFilter(admin.SimpleListFilter):
     title = "content type"

@@ -31,7 +31,7 @@ from apps.common.sideeffects import user_group
 from apps.messaging import delivery, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
-from apps.messaging.store import SendRequest
+from apps.messaging.store import SendRequest, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,6 @@ BAD_FRAME_WINDOW_SECONDS = 60.0
 
 def connection_count() -> int:
     return _connections
-
-
-def _ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _validate(token: str) -> tuple[TokenClaims, tuple[str, str]]:
@@ -138,7 +134,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             text_data=protocol.reply(
                 None,
                 "connected",
-                data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": _ms()},
+                data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": now_ms()},
             )
         )
 
@@ -324,7 +320,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return {}
 
     async def op_ping(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"server_time": _ms()}
+        return {"server_time": now_ms()}
 
     async def op_presence_watch(self, data: dict[str, Any]) -> dict[str, Any]:
         user_ids = protocol.parse_user_ids(data)

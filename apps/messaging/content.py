@@ -72,7 +72,10 @@ def content_validate(*, content_type: int, content: Any, allow_notifications: bo
         raise _bad("content_type must be an integer")
     if not isinstance(content, dict):
         raise _bad("content must be a JSON object")
-    size = len(orjson.dumps(content))
+    try:
+        size = len(orjson.dumps(content))
+    except orjson.JSONEncodeError as exc:  # lone surrogates, integers beyond 64 bits, nesting too deep
+        raise _bad(f"content cannot be stored as JSON: {exc}") from exc
     if size > settings.IM_CONTENT_MAX_BYTES:
         raise _bad(f"content is {size} bytes; the limit is {settings.IM_CONTENT_MAX_BYTES}")
     if content_type not in USER_CONTENT_TYPES:

@@ -49,12 +49,27 @@ class PurgeResult:
 
 
 def _advance_min_seqs(purged: dict[str, int]) -> set[str]:
-    """Raise each conversation's ``min_seq`` to its highest purged seq + 1 (never lower it)."""
-    advanced = set()
-    for cid, seq in sorted(purged.items()):
-        if Conversation.objects.filter(conversation_id=cid, min_seq__lte=seq).update(min_seq=seq + 1):
-            advanced.add(cid)
-    return advanced
+    """Raise each conversation's ``min_seq`` to its highest purged seq + 1 (never lower it).
+
+    One locking read and one ``UPDATE … CASE`` per 500 conversations, whatever the batch
+    holds: the conversation rows stay locked (sends to them wait) only that long.
+    """
+    if not purged:
+        return set()
+    rows = list(
+        Conversation.objects.select_for_update()
+        .filter(conversation_id__in=sorted(purged))
+        .order_by("conversation_id")
+        .only("id", "conversation_id", "min_seq")
+    )
+    changed = []
+    for conv in rows:
+        floor = purged[conv.conversation_id] + 1
+        if conv.min_seq < floor:
+            conv.min_seq = floor
+            changed.append(conv)
+    Conversation.objects.bulk_update(changed, ["min_seq"], batch_size=500)
+    return {conv.conversation_id for conv in changed}
 
 
 def offline_purge(

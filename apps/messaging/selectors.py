@@ -22,6 +22,7 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
+from apps.messaging.store import group_conversation_id, message_wire
 
 
 def _group_role(group_id: str, user_id: str) -> int | None:
@@ -112,7 +113,7 @@ def group_push_member_ids(*, group_id: str) -> list[str]:
     """
     from apps.groups.selectors import group_member_ids
 
-    rejecting = group_rejecters(conversation_id=f"sg_{group_id}")
+    rejecting = group_rejecters(conversation_id=group_conversation_id(group_id))
     members = group_member_ids(group_id=group_id)
     return [u for u in members if u not in rejecting] if rejecting else members
 
@@ -138,7 +139,7 @@ def _user_conversations(user_id: str) -> dict[str, dict[str, Any]]:
     Groups the user left stay listed with ``limit``, the seq frozen when they left; rows
     of groups they never belonged to are dropped.
     """
-    group_cids = {f"sg_{g}" for g in _user_group_ids(user_id)}
+    group_cids = {group_conversation_id(g) for g in _user_group_ids(user_id)}
     out: dict[str, dict[str, Any]] = {cid: {"read_seq": 0} for cid in group_cids}
     for row in UserConversation.objects.filter(owner_id=user_id).values(*_STATE_FIELDS):
         if row["session_type"] == SessionType.GROUP and row["conversation_id"] not in group_cids:
@@ -330,8 +331,6 @@ def conversations_decorate(*, user_id: str, items: list[dict[str, Any]]) -> list
             owner_id__in=list(peers), conversation_id__in=list(peers.values())
         ).values_list("owner_id", "conversation_id", "read_seq")
     }
-    from apps.messaging.store import message_wire
-
     for c in items:
         msg = last.get(c["conversation_id"])
         c["last_message"] = message_wire(msg) if msg is not None else None

@@ -14,12 +14,14 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit
 from apps.messaging import delivery, offline
 from apps.messaging.models import (
+    ContentType,
     Conversation,
     Message,
     MessageDeletion,
@@ -33,7 +35,9 @@ from apps.messaging.seq import read_seq_raise, user_conversations_touch
 from apps.messaging.store import (
     SendRequest,
     SendResult,
+    _Collision,
     _store,
+    collision_error,
     group_conversation_id,
     message_wire,
     messages_send,
@@ -53,11 +57,10 @@ __all__ = [
     "message_delete_for_me",
     "message_revoke",
     "message_send",
+    "message_send_by",
     "messages_send",
     "notification_store",
 ]
-
-REVOKE_CONTENT_TYPE = 2101
 
 
 def _deliver_on_commit(skip: str | None = None):  # type: ignore[no-untyped-def]
@@ -108,6 +111,59 @@ def message_send(
     return result
 
 
+def message_send_by(
+    *,
+    actor: User,
+    actor_platform_id: int,
+    session_type: int,
+    content_type: int,
+    content: Any,
+    client_msg_id: str = "",
+    recv_id: str = "",
+    group_id: str = "",
+    send_id: str = "",
+    sender_platform_id: int = 0,
+) -> SendResult:
+    """A send through the REST API by ``actor`` (the authenticated user).
+
+    A user sends as themself from the platform of their token. An app admin may send on
+    behalf of any existing user (``send_id``), name the platform, and send notification
+    content types and session type 4; their sends are trusted (see :func:`message_send`).
+    """
+    send_id = send_id or actor.user_id
+    sender = actor
+    if not actor.is_app_admin:
+        if send_id != actor.user_id or session_type == SessionType.NOTIFICATION:
+            raise DomainError(Code.NO_PERMISSION, "only admins may send on behalf of another user or send notifications")
+        sender_platform_id = actor_platform_id
+    else:
+        if send_id != actor.user_id:
+            sender = User.objects.filter(user_id=send_id).only("nickname", "face_url").first()
+            if sender is None:
+                raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
+        # a trusted send skips the rules, not the addressee: no log for a user or group that does not exist
+        if session_type == SessionType.GROUP and isinstance(group_id, str) and group_id:
+            from apps.groups.selectors import group_get
+
+            group_get(group_id=group_id)
+        elif session_type != SessionType.GROUP and isinstance(recv_id, str) and recv_id:
+            if not User.objects.filter(user_id=recv_id).exists():
+                raise DomainError(Code.USER_NOT_FOUND, f"user {recv_id} not found")
+    return message_send(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=client_msg_id,
+        recv_id=recv_id,
+        group_id=group_id,
+        sender_platform_id=sender_platform_id or actor_platform_id,
+        sender_nickname=sender.nickname,
+        sender_face_url=sender.face_url,
+        trusted=actor.is_app_admin,
+    )
+
+
 def notification_store(
     *,
     send_id: str,
@@ -148,8 +204,11 @@ def notification_store(
         allow_notifications=True,
     )
     req.conversation_id = cid
-    with transaction.atomic():
-        (message,) = _store([req])
+    try:
+        with transaction.atomic():
+            (message,) = _store([req])
+    except _Collision as exc:
+        raise collision_error(cid) from exc
     on_commit(lambda: delivery.deliver_message(message))
     return message
 
@@ -219,7 +278,7 @@ def message_revoke(
     req = SendRequest(
         send_id=user_id,
         session_type=msg.session_type,
-        content_type=REVOKE_CONTENT_TYPE,
+        content_type=int(ContentType.REVOKE),
         content=content,
         client_msg_id=uuid.uuid4().hex,
         recv_id=(msg.recv_id if msg.send_id == user_id else msg.send_id) if msg.session_type != SessionType.GROUP else "",

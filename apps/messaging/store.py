@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from apps.accounts.models import User
 from apps.common.errors import Code, DomainError
@@ -92,6 +92,10 @@ class SendResult:
 
 class _Collision(Exception):
     """Two different user pairs spell the same single-chat conversation id."""
+
+
+def collision_error(conversation_id: str) -> DomainError:
+    return DomainError(Code.BAD_ARGS, f"conversation id {conversation_id} is taken by another pair of users")
 
 
 def ack_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -358,9 +362,13 @@ def _write(
             found = _existing([(r.send_id, r.client_msg_id)]).get((r.send_id, r.client_msg_id))
             out.append(("dup", found) if found else DomainError(Code.INTERNAL, "message could not be stored"))
         except _Collision:
-            out.append(
-                DomainError(Code.BAD_ARGS, f"conversation id {r.conversation_id} is taken by another pair of users")
-            )
+            out.append(collision_error(r.conversation_id))
+        except DatabaseError:
+            if outer:
+                raise
+            # this one failed alone; the ones stored before it are committed and must be acked
+            log.exception("message %s/%s could not be stored", r.send_id, r.client_msg_id)
+            out.append(DomainError(Code.INTERNAL, "message could not be stored"))
     return out
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from apps.accounts.constants import Platform
 from apps.messaging import selectors, services
+from apps.messaging.models import Conversation
 from apps.messaging.store import SendRequest, messages_send
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,34 @@ def test_admin_sends_on_behalf_and_users_cannot(admin_api, alice_api, alice, bob
     assert forged.status_code == 403 and forged.json()["code"] == 1002
 
 
+def test_users_send_from_their_tokens_platform_and_cannot_send_notifications(alice_api, bob):
+    resp = _send(alice_api, "bob", sender_platform_id=1)
+    assert resp.status_code == 200, resp.content
+    stored = selectors.messages_history(user_id="bob", conversation_id="si_alice_bob")[-1]
+    assert stored.sender_platform_id == Platform.WEB  # the token's platform, not the claimed one
+    notice = _send(alice_api, "bob", session_type=4)
+    assert notice.status_code == 403 and notice.json()["code"] == 1002
+
+
+def test_admin_sending_on_behalf_of_an_unknown_user_is_1101(admin_api, bob):
+    resp = admin_api.post(
+        "/api/v1/messages",
+        {"send_id": "ghost", "session_type": 1, "recv_id": "bob", "content_type": 101, "content": {"content": "x"}},
+        format="json",
+    )
+    assert resp.status_code == 404 and resp.json()["code"] == 1101
+    for body, code in (
+        ({"session_type": 1, "recv_id": "ghost"}, 1101),
+        ({"session_type": 4, "recv_id": "ghost"}, 1101),
+        ({"session_type": 3, "group_id": "no-such-group"}, 1201),
+    ):
+        resp = admin_api.post(
+            "/api/v1/messages", {**body, "content_type": 101, "content": {"content": "x"}}, format="json"
+        )
+        assert resp.status_code == 404 and resp.json()["code"] == code, (body, resp.content)
+    assert not Conversation.objects.exists()  # nothing was stored for addressees that do not exist
+
+
 def test_another_users_conversation_is_refused_on_every_endpoint(alice_api, bob, make_user, api_client_for):
     sent = _send(alice_api, "bob", "secret").json()
     mallory = api_client_for(make_user("mallory"))
@@ -130,6 +160,12 @@ def test_bad_send_bodies_are_1001_never_500(alice_api, bob):
     ):
         resp = alice_api.post("/api/v1/messages", body, format="json")
         assert resp.status_code == 400 and resp.json()["code"] == 1001, (body, resp.content)
+    for raw in (  # valid JSON that cannot be stored: a lone surrogate, an integer beyond 64 bits
+        '{"session_type": 1, "recv_id": "bob", "content_type": 101, "content": {"content": "\\ud800"}}',
+        '{"session_type": 1, "recv_id": "bob", "content_type": 110, "content": {"data": 123456789012345678901234567890}}',
+    ):
+        resp = alice_api.post("/api/v1/messages", raw, content_type="application/json")
+        assert resp.status_code == 400 and resp.json()["code"] == 1001, (raw, resp.content)
 
 
 # ------------------------------------------------------------------ query budgets
@@ -179,3 +215,22 @@ def test_query_budget_of_the_conversation_list(alice, make_user, django_assert_n
     with django_assert_num_queries(4):
         items = selectors.conversations_decorate(user_id="alice", items=selectors.conversations_list(user_id="alice"))
     assert len(items) == 5 and all(c["unread_count"] == 1 and c["last_message"] for c in items)
+
+
+def test_query_budget_of_a_group_send(alice, make_user, django_assert_num_queries, settings):
+    settings.IM_SEND_RATE_PER_SECOND = 0
+    from apps.groups.services import group_create
+
+    members = [make_user(f"m{i}").user_id for i in range(30)]
+    group = group_create(owner=alice, name="team", member_ids=members, admin_ids=[], group_id="gq")
+
+    def send(tag: str):
+        return messages_send([SendRequest(send_id="alice", session_type=3, group_id=group.group_id,
+                                          content_type=101, content={"content": "x"}, client_msg_id=tag)])
+
+    send("warm")  # group status and membership come from the cache from now on
+    # idempotency lookup; savepoint; seq upsert + select; history insert; offline insert;
+    # the sender's conversation row upsert; release savepoint (nothing per member)
+    with django_assert_num_queries(8):
+        (result,) = send("q")
+    assert result.ack["seq"] >= 2

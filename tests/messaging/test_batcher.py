@@ -55,6 +55,19 @@ async def test_a_bad_send_in_a_batch_fails_alone(settings):
     assert isinstance(results[2], DomainError) and results[2].code == 1001
 
 
+async def test_content_that_cannot_be_encoded_fails_alone_and_not_its_batch(settings):
+    await database_sync_to_async(_users)("alice", "bob")
+    deep: list = []
+    for _ in range(300):  # a websocket frame may nest deeper than the JSON encoder goes
+        deep = [deep]
+    nested = SendRequest(send_id="alice", session_type=1, recv_id="bob", content_type=110,
+                         content={"data": deep}, client_msg_id="deep")
+    batcher = SendBatcher()
+    results = await asyncio.gather(batcher.submit(_req(0)), batcher.submit(nested), batcher.submit(_req(1)))
+    assert isinstance(results[1], DomainError) and results[1].code == 1001
+    assert [results[0].ack["seq"], results[2].ack["seq"]] == [1, 2]
+
+
 async def test_a_single_send_on_an_idle_server_is_not_delayed_by_the_window(settings):
     settings.IM_SEND_BATCH_WINDOW_MS = 1000
     await database_sync_to_async(_users)("alice", "bob")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from apps.accounts.models import User
@@ -114,5 +115,39 @@ async def test_pipelined_pushes_reach_subscribers_of_the_redis_pubsub_layer(redi
             assert event == {"type": "push.frame", "frame": '{"op":"push.msg"}', "skip": "skip-me"}
         with pytest.raises(TimeoutError):  # once per user, however often listed
             await asyncio.wait_for(layer.receive(channels["u1"]), 0.3)
+    finally:
+        await layer.flush()
+
+
+async def test_a_batch_of_one_to_one_pushes_is_published_together_in_seq_order(redis_url, monkeypatch):
+    import asyncio
+    import secrets
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from apps.common.sideeffects import user_group
+
+    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"fan{secrets.token_hex(3)}")
+    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    executed = []
+    real_pipelined = delivery._publish_pipelined
+
+    async def counting(layer_, items):
+        executed.append(len(items))
+        return await real_pipelined(layer_, items)
+
+    monkeypatch.setattr(delivery, "_publish_pipelined", counting)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add(user_group("bob"), channel)
+        batch = [
+            ({"session_type": 1, "send_id": f"s{i}", "recv_id": "bob", "seq": i, "group_id": ""}, None)
+            for i in range(1, 6)
+        ]
+        await delivery.adeliver_messages(batch)
+        assert executed == [5]  # the whole batch in one pipelined publish
+        got = [orjson.loads((await asyncio.wait_for(layer.receive(channel), 5))["frame"])["data"]["seq"]
+               for _ in batch]
+        assert got == [1, 2, 3, 4, 5]
     finally:
         await layer.flush()

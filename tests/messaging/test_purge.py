@@ -168,3 +168,21 @@ def test_sending_after_a_purge_continues_the_seq(old_and_new):
     assert conv.max_seq == 11 and conv.min_seq == 8
     pulled = selectors.messages_pull(user_id="bob", conversation_id=CID, from_seq=8, to_seq=11)
     assert len(pulled.messages) == 4 and pulled.is_end
+
+
+def test_a_batch_advances_min_seq_with_the_same_statements_for_any_number_of_conversations(
+    alice, make_user, django_assert_num_queries, settings
+):
+    settings.IM_SEND_RATE_PER_SECOND = 0
+    peers = [make_user(f"p{i}").user_id for i in range(12)]
+    for peer in peers:
+        _send(2, sender="alice", recv=peer)
+    purged = {f"si_alice_{peer}": 1 for peer in peers}
+    purged["si_alice_p0"] = 2
+    Conversation.objects.filter(conversation_id="si_alice_p1").update(min_seq=5)  # never lowered
+    # one locking read, one UPDATE … CASE
+    with django_assert_num_queries(2):
+        advanced = retention._advance_min_seqs(purged)
+    assert advanced == set(purged) - {"si_alice_p1"}
+    mins = dict(Conversation.objects.filter(conversation_id__in=purged).values_list("conversation_id", "min_seq"))
+    assert (mins["si_alice_p0"], mins["si_alice_p1"], mins["si_alice_p2"]) == (3, 5, 2)

@@ -137,3 +137,36 @@ def test_pull_skips_purged_seqs_and_a_fully_purged_range_is_1406(alice, bob):
     with pytest.raises(DomainError) as err:
         selectors.messages_pull(user_id="bob", conversation_id="si_alice_bob", from_seq=1, to_seq=5)
     assert err.value.code == Code.SEQ_PURGED and err.value.data == {"min_seq": 6}
+
+
+@pytest.mark.django_db(transaction=True)  # the batcher's sends run outside any transaction
+def test_a_database_error_in_the_one_by_one_fallback_fails_only_that_message(alice, bob, monkeypatch):
+    """The fallback commits message by message: one that fails there must not turn the acks of the others into errors."""
+    from django.db import OperationalError
+
+    from apps.messaging import store
+
+    services.message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101, content=_text(),
+                          client_msg_id="race")
+    real_existing, real_store = store._existing, store._store
+    calls = {"n": 0}
+
+    def blind_first_lookup(keys):
+        calls["n"] += 1
+        return {} if calls["n"] == 1 else real_existing(keys)
+
+    def failing_store(reqs):
+        if [r.client_msg_id for r in reqs] == ["boom"]:
+            raise OperationalError(2013, "Lost connection to MySQL server during query")
+        return real_store(reqs)
+
+    monkeypatch.setattr(store, "_existing", blind_first_lookup)
+    monkeypatch.setattr(store, "_store", failing_store)
+    results = messages_send([
+        SendRequest(send_id="alice", session_type=1, recv_id="bob", content_type=101, content=_text(), client_msg_id=c)
+        for c in ("a", "race", "boom", "b")
+    ])
+    assert [results[0].ack["seq"], results[3].ack["seq"]] == [2, 3]
+    assert results[1].duplicate
+    assert isinstance(results[2], DomainError) and results[2].code == Code.INTERNAL
+    assert list(Message.objects.order_by("seq").values_list("client_msg_id", flat=True)) == ["race", "a", "b"]

@@ -11,9 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
-from apps.accounts.models import User
 from apps.common.api import OffsetPagination, OkSerializer, error_responses, ok
-from apps.common.errors import Code, DomainError
+from apps.common.errors import Code
 from apps.messaging import selectors, services
 from apps.messaging.store import message_wire
 
@@ -206,7 +205,9 @@ class MessagesApi(APIView):
         content_type = serializers.IntegerField(min_value=1, max_value=100_000)
         content = serializers.JSONField()
         send_id = UserIdField(required=False, help_text="admins only: send on behalf of this user")
-        sender_platform_id = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
+        sender_platform_id = serializers.IntegerField(
+            required=False, min_value=0, max_value=100, default=0, help_text="admins only (others: the token's)"
+        )
 
     @extend_schema(
         tags=["messages"],
@@ -237,29 +238,17 @@ class MessagesApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        user: User = request.user
-        send_id = v.get("send_id") or user.user_id
-        sender = user
-        if send_id != user.user_id or v["session_type"] == 4:
-            if not user.is_app_admin:
-                raise DomainError(Code.NO_PERMISSION, "only admins may send on behalf of another user")
-            found = User.objects.filter(user_id=send_id).first()
-            if found is None:
-                raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
-            sender = found
-        trusted = user.is_app_admin
-        result = services.message_send(
-            send_id=send_id,
+        result = services.message_send_by(
+            actor=request.user,
+            actor_platform_id=request.auth.platform_id if request.auth else 0,
             session_type=v["session_type"],
             content_type=v["content_type"],
             content=v["content"],
             client_msg_id=v["client_msg_id"],
             recv_id=v.get("recv_id", ""),
             group_id=v.get("group_id", ""),
-            sender_platform_id=v["sender_platform_id"] or (request.auth.platform_id if request.auth else 0),
-            sender_nickname=sender.nickname,
-            sender_face_url=sender.face_url,
-            trusted=trusted,
+            send_id=v.get("send_id", ""),
+            sender_platform_id=v["sender_platform_id"],
         )
         return Response({**result.ack, "duplicate": result.duplicate})
 
