@@ -1,10 +1,5 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from apps.messaging.consumers import GatewayConsumer
 
-try:  # the gateway lives in apps.messaging
-    from apps.messaging.consumers import GatewayConsumer
-
-    websocket_urlpatterns.append(path("ws/", GatewayConsumer.as_asgi()))
-except ImportError:  # pragma: no cover - before the messaging app has a gateway
-    pass
+websocket_urlpatterns = [path("ws/", GatewayConsumer.as_asgi())]

@@ -188,7 +188,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-if env_bool("IM_BEHIND_TLS_PROXY", False):
+IM_BEHIND_TLS_PROXY = env_bool("IM_BEHIND_TLS_PROXY", False)
+if IM_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -206,6 +207,9 @@ REST_FRAMEWORK = {
         "auth_token": env_str("IM_RATE_AUTH_TOKEN", "30/min"),
     },
     "UNAUTHENTICATED_USER": None,
+    # throttles key on the peer address; X-Forwarded-For only counts behind our own proxy
+    # (its last entry, the one the proxy appended): a client cannot forge its way past a limit
+    "NUM_PROXIES": 1 if IM_BEHIND_TLS_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "imserver API",

@@ -66,3 +66,24 @@ def test_bootstrap_creates_operator_and_admin_users(capsys):
     assert User.objects.get(user_id="imAdmin").is_app_admin
     call_command("im_bootstrap")  # idempotent: no second operator
     assert User.objects.filter(is_superuser=True).count() == 1
+
+
+def _settings_knobs() -> set[str]:
+    import re
+
+    text = (ROOT / "imserver" / "settings.py").read_text()
+    return set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z0-9_]+)"', text))
+
+
+def _readme_knobs() -> set[str]:
+    import re
+
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]{2,})`", row.split("|")[1])}
+
+
+def test_every_settings_knob_is_in_the_readme_table_and_back():
+    knobs, documented = _settings_knobs(), _readme_knobs()
+    assert len(knobs) > 30
+    assert knobs - documented == set(), "knobs missing from the README configuration table"
+    assert documented - knobs == set(), "README lists variables that settings.py does not read"

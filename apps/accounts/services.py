@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -247,11 +246,3 @@ def user_unban(*, user: User, actor: User | None, reason: str = "", ip: str | No
         details={"reason": reason}, ip=ip,
     )
     return user
-
-
-def users_ban_many(*, users: Iterable[User], actor: User | None, reason: str = "", ip: str | None = None) -> int:
-    count = 0
-    for user in users:
-        user_ban(user=user, actor=actor, reason=reason, ip=ip)
-        count += 1
-    return count

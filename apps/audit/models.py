@@ -3,6 +3,16 @@ from __future__ import annotations
 from django.db import models
 
 
+class AuditLogQuerySet(models.QuerySet["AuditLog"]):
+    """No bulk changes either: ``update()`` and ``delete()`` refuse like the row methods."""
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("audit rows are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit rows are append-only")
+
+
 class AuditLog(models.Model):
     """Append-only record of an operator or sensitive action. Written by services only."""
 
@@ -13,6 +23,8 @@ class AuditLog(models.Model):
     target_id = models.CharField(max_length=128, db_index=True)
     details = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

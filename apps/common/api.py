@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
 from apps.common.errors import Code, DomainError
 
 log = logging.getLogger(__name__)
+
+# the errors any authenticated endpoint can answer (for its OpenAPI error responses)
+TOKEN_ERRORS = (Code.TOKEN_EXPIRED, Code.TOKEN_INVALID, Code.TOKEN_KICKED, Code.TOKEN_UNKNOWN)
+AUTH_ERRORS = (Code.NOT_AUTHENTICATED, *TOKEN_ERRORS)
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
@@ -86,6 +93,37 @@ class OffsetPagination(LimitOffsetPagination):
     max_limit = 200
 
 
+PAGE_PARAMS = [OpenApiParameter("limit", int, required=False), OpenApiParameter("offset", int, required=False)]
+
+
+def paginate(view: APIView, request: Request, qs: Any, output: Any) -> Response:
+    """One offset page of ``qs`` rendered with the ``output`` serializer class."""
+    paginator = OffsetPagination()
+    page = paginator.paginate_queryset(qs, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
+
+
+def paged(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """OpenAPI shape of an offset-paginated list."""
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True, required=False),
+            "previous": serializers.URLField(allow_null=True, required=False),
+            "results": item,
+        },
+    )
+
+
+def split_ids(raw: str, *, most: int, what: str = "ids") -> list[str]:
+    """A comma-separated id list from a query string: trimmed, blanks and repeats dropped, capped."""
+    ids = list(dict.fromkeys(i for i in (x.strip() for x in raw.split(",")) if i))
+    if len(ids) > most:
+        raise DomainError(Code.BAD_ARGS, f"{what}: at most {most} ids")
+    return ids
+
+
 class ErrorSerializer(serializers.Serializer):
     code = serializers.IntegerField(help_text="error code, see docs/protocol.md")
     msg = serializers.CharField()
@@ -119,10 +157,13 @@ def ok() -> Response:
 
 
 def client_ip(request: Any) -> str | None:
-    """The peer address of a DRF/Django request (the proxy's, behind one)."""
+    """The client's address: the peer's, or behind our proxy (``IM_BEHIND_TLS_PROXY``) the
+    address it appended to ``X-Forwarded-For`` (the last entry; earlier ones are the client's word)."""
     meta = getattr(request, "META", {})
-    if getattr(__import__("django.conf").conf.settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return meta.get("REMOTE_ADDR") or None
+    address = meta.get("REMOTE_ADDR") or ""
+    if settings.IM_BEHIND_TLS_PROXY and meta.get("HTTP_X_FORWARDED_FOR"):
+        address = meta["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:  # not an address (a test client, a broken proxy): the audit row keeps none
+        return None

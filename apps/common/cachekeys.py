@@ -13,10 +13,13 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
 def key_part(value: str) -> str:
-    """An id as a cache-key part: kept when plain, hashed when it holds odd characters."""
+    """An id as a cache-key part: kept when plain, hashed when it holds odd characters.
+
+    A hashed part starts with ``~``, which no plain part holds, so no id can spell another's key.
+    """
     if _SAFE.match(value):
         return value
-    return "h" + hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+    return "~" + hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
 
 
 def make_key(prefix: str, *parts: str) -> str:

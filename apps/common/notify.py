@@ -8,11 +8,8 @@ inside the caller's transaction and pushes after commit, like any message.
 
 from __future__ import annotations
 
-import logging
 from enum import IntEnum
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 SINGLE = 1
 GROUP = 3
@@ -66,13 +63,10 @@ def notification_store(
     content: dict[str, Any],
     recv_id: str | None = None,
     group_id: str | None = None,
-) -> dict[str, Any] | None:
-    """Store one notification message through the messaging service."""
-    try:
-        from apps.messaging.services import notification_store as store
-    except ImportError:  # messaging not installed yet: the event is only logged
-        log.warning("notification %s not stored: apps.messaging.services.notification_store missing", content_type)
-        return None
+) -> dict[str, Any]:
+    """Store one notification message through the messaging service (in the caller's transaction)."""
+    from apps.messaging.services import notification_store as store  # messaging imports relations/groups
+
     return store(
         send_id=send_id,
         session_type=session_type,
@@ -83,13 +77,13 @@ def notification_store(
     )
 
 
-def notify_user(*, send_id: str, recv_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any] | None:
+def notify_user(*, send_id: str, recv_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any]:
     return notification_store(
         send_id=send_id, session_type=SINGLE, content_type=content_type, content=content, recv_id=recv_id
     )
 
 
-def notify_group(*, send_id: str, group_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any] | None:
+def notify_group(*, send_id: str, group_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any]:
     return notification_store(
         send_id=send_id, session_type=GROUP, content_type=content_type, content=content, group_id=group_id
     )

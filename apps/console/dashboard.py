@@ -11,20 +11,20 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from apps.accounts.models import User
+from apps.audit.models import AuditLog
 from apps.console import insights
+from apps.groups.models import Group, GroupStatus
+from apps.messaging.models import Message, OfflineMessage
+from apps.messaging.retention import AUDIT_ACTION as PURGE_ACTION
 
 log = logging.getLogger(__name__)
 
 CHART_DAYS = 14
 ACTIVE_GROUP_DAYS = 7
-# offline-store model candidates and the audit actions a purge run may record
-OFFLINE_MODELS = ("OfflineMessage", "OfflineEntry", "OfflineStore", "OfflineRow")
-PURGE_ACTIONS = ("offline.purge", "offline_store.purge", "messages.purge_offline", "purge_offline")
 
 
 @dataclass
@@ -52,57 +52,32 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _time_filter(model: type[Model], start: datetime, end: datetime) -> dict[str, Any]:
-    """A range filter on the message time column, whichever the model has."""
-    names = {f.name for f in model._meta.get_fields()}
-    if "send_time" in names and model._meta.get_field("send_time").get_internal_type() in {
-        "BigIntegerField", "IntegerField", "PositiveBigIntegerField",
-    }:
-        return {"send_time__gte": int(start.timestamp() * 1000), "send_time__lt": int(end.timestamp() * 1000)}
-    for name in ("created_at", "send_time", "sent_at"):
-        if name in names:
-            return {f"{name}__gte": start, f"{name}__lt": end}
-    raise LookupError(f"{model.__name__} has no time column")
+def _sent_between(start: datetime, end: datetime) -> dict[str, int]:
+    """A range filter on ``Message.send_time`` (ms, indexed)."""
+    return {"send_time__gte": int(start.timestamp() * 1000), "send_time__lt": int(end.timestamp() * 1000)}
 
 
 def messages_per_day(days: int = CHART_DAYS, *, today: date | None = None) -> list[dict[str, Any]]:
     """Messages stored per UTC day, oldest first (one indexed count per day)."""
-    message = insights.model_or_none("messaging", "Message")
-    if message is None:
-        return []
     today = today or datetime.now(UTC).date()
     out = []
     for offset in range(days - 1, -1, -1):
         day = today - timedelta(days=offset)
-        flt = _time_filter(message, _day_start(day), _day_start(day + timedelta(days=1)))
-        out.append({"day": day.isoformat(), "count": message.objects.filter(**flt).count()})
+        flt = _sent_between(_day_start(day), _day_start(day + timedelta(days=1)))
+        out.append({"day": day.isoformat(), "count": Message.objects.filter(**flt).count()})
     return out
 
 
-def _groups_figures(now: datetime) -> tuple[int | None, int | None]:
-    group = insights.model_or_none("groups", "Group")
-    if group is None:
-        return None, None
-    total = group.objects.exclude(status=2).count()  # 2 = dismissed
-    message = insights.model_or_none("messaging", "Message")
-    if message is None or "group_id" not in {f.name for f in message._meta.get_fields()}:
-        return total, None
-    flt = _time_filter(message, now - timedelta(days=ACTIVE_GROUP_DAYS), now + timedelta(seconds=1))
-    active = message.objects.filter(**flt).exclude(group_id="").exclude(group_id__isnull=True)
-    return total, active.values("group_id").distinct().count()
+def _groups_figures(now: datetime) -> tuple[int, int]:
+    total = Group.objects.exclude(status=GroupStatus.DISMISSED).count()
+    flt = _sent_between(now - timedelta(days=ACTIVE_GROUP_DAYS), now + timedelta(seconds=1))
+    active = Message.objects.filter(**flt).exclude(group_id="").values("group_id").distinct().count()
+    return total, active
 
 
-def _offline_figures() -> tuple[int | None, str | None]:
-    rows = None
-    for name in OFFLINE_MODELS:
-        model = insights.model_or_none("messaging", name)
-        if model is not None:
-            rows = model.objects.count()
-            break
-    from apps.audit.models import AuditLog
-
-    last = AuditLog.objects.filter(action__in=PURGE_ACTIONS).order_by("-id").only("created_at").first()
-    return rows, (last.created_at.isoformat(timespec="seconds") if last else None)
+def _offline_figures() -> tuple[int, str | None]:
+    last = AuditLog.objects.filter(action=PURGE_ACTION).order_by("-id").only("created_at").first()
+    return OfflineMessage.objects.count(), (last.created_at.isoformat(timespec="seconds") if last else None)
 
 
 def celery_queue_depth() -> tuple[str | None, int | None]:
@@ -131,7 +106,6 @@ def figures_collect(*, today: date | None = None) -> Figures:
     now = datetime.now(UTC)
     today = today or now.date()
     users = User.objects.all()
-    message = insights.model_or_none("messaging", "Message")
     groups_total, groups_active = _groups_figures(now)
     offline_rows, last_purge = _offline_figures()
     broker, depth = celery_queue_depth()
@@ -142,7 +116,7 @@ def figures_collect(*, today: date | None = None) -> Figures:
         users_new_today=users.filter(created_at__gte=_day_start(today)).count(),
         users_new_7d=users.filter(created_at__gte=_day_start(today - timedelta(days=6))).count(),
         users_online=insights.online_user_count(),
-        messages_total=message.objects.count() if message is not None else None,
+        messages_total=Message.objects.count(),
         messages_per_day=messages_per_day(today=today),
         groups_total=groups_total,
         groups_active_7d=groups_active,

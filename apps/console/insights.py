@@ -1,45 +1,25 @@
 """Cross-domain reads for the operator console (user page, dashboard, im_stats).
 
-Each reader degrades to ``None`` ("unknown") when the piece it reads does not exist in this
-deployment (no presence module, no broker, ...), so the console never breaks on a missing part.
+Presence lives in Redis in production: its readers answer ``None`` ("unknown") when it
+cannot be read, so the console still renders while Redis is down.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
 
-from django.apps import apps as django_apps
-from django.db.models import Model
-
+from apps.accounts import presence
 from apps.console.actions import model_link
+from apps.groups.models import GroupMember
+from apps.messaging.models import Message
 
 log = logging.getLogger(__name__)
 
 
-def model_or_none(app_label: str, model_name: str) -> type[Model] | None:
-    try:
-        return django_apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-
-
-def _presence() -> Any | None:
-    try:
-        return importlib.import_module("apps.accounts.presence")
-    except ImportError:
-        return None
-
-
 def online_user_count() -> int | None:
-    """Users with at least one live connection now, or None when presence is not available."""
-    module = _presence()
-    fn = getattr(module, "presence_online_count", None)
-    if fn is None:
-        return None
+    """Users with at least one live connection now, or None when presence cannot be read."""
     try:
-        value = fn()
+        value = presence.presence_online_count()
     except Exception:  # presence lives in Redis: a dashboard must render without it
         log.warning("presence count failed", exc_info=True)
         return None
@@ -47,32 +27,22 @@ def online_user_count() -> int | None:
 
 
 def user_online_platforms(user_id: str) -> list[int] | None:
-    """Platform ids the user is connected on now, or None when presence is not available."""
-    module = _presence()
-    fn = getattr(module, "presence_online_platforms", None)
-    if fn is None:
-        return None
+    """Platform ids the user is connected on now, or None when presence cannot be read."""
     try:
-        return sorted({int(p) for p in fn(user_id=user_id)})
+        return presence.presence_online_platforms(user_id=user_id)
     except Exception:
         log.warning("presence lookup failed", exc_info=True)
         return None
 
 
-def user_groups(user_id: str, *, limit: int = 50) -> list[str] | None:
+def user_groups(user_id: str, *, limit: int = 50) -> list[str]:
     """Links to the groups the user is a member of (with their role)."""
-    member = model_or_none("groups", "GroupMember")
-    if member is None:
-        return None
-    rows = member.objects.filter(user_id=user_id).select_related("group").order_by("-id")[:limit]
-    return [model_link(row.group, f"{row.group} [{row.get_role_level_display()}]") for row in rows]  # type: ignore[attr-defined]
+    rows = GroupMember.objects.filter(user_id=user_id).select_related("group").order_by("-id")[:limit]
+    return [model_link(row.group, f"{row.group} [{row.get_role_level_display()}]") for row in rows]
 
 
-def user_recent_messages(user_id: str, *, limit: int = 10) -> list[str] | None:
-    message = model_or_none("messaging", "Message")
-    if message is None:
-        return None
+def user_recent_messages(user_id: str, *, limit: int = 10) -> list[str]:
     from apps.console import messages_view
 
-    rows = message.objects.filter(send_id=user_id).order_by("-id")[:limit]
+    rows = Message.objects.filter(send_id=user_id).order_by("-id")[:limit]
     return [messages_view.message_summary(row) for row in rows]

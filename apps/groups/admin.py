@@ -12,7 +12,6 @@ from django.utils.html import format_html, format_html_join
 
 from apps.console.actions import ReadOnlyAdmin, ReasonForm, operator_ip, run_with_reason
 from apps.console.filters import input_filter
-from apps.console.operator import audited, call_with_reason
 from apps.groups import services
 from apps.groups.models import Group, GroupMember, GroupRequest, GroupStatus, HandleResult
 
@@ -85,8 +84,8 @@ class GroupAdmin(ReadOnlyAdmin):
             self, request, queryset.exclude(status=GroupStatus.DISMISSED),
             title="Mute groups" if muted else "Unmute groups",
             note="While a group is muted only its owner and admins can send." if muted else "",
-            run=lambda g, data: call_with_reason(
-                services.group_mute, group_id=g.group_id, actor=request.user, muted=muted, ip=ip, reason=data["reason"]
+            run=lambda g, data: services.group_mute(
+                group_id=g.group_id, actor=request.user, muted=muted, ip=ip, reason=data["reason"],
             ),
             done=("Muted" if muted else "Unmuted") + " {count} group(s).",
         )
@@ -106,8 +105,8 @@ class GroupAdmin(ReadOnlyAdmin):
             self, request, queryset.exclude(status=GroupStatus.DISMISSED),
             title="Dismiss groups",
             note="Members are told; nobody can send any more. History stays readable.",
-            run=lambda g, data: call_with_reason(
-                services.group_dismiss, group_id=g.group_id, actor=request.user, ip=ip, reason=data["reason"]
+            run=lambda g, data: services.group_dismiss(
+                group_id=g.group_id, actor=request.user, ip=ip, reason=data["reason"],
             ),
             done="Dismissed {count} group(s).",
         )
@@ -122,9 +121,9 @@ class GroupAdmin(ReadOnlyAdmin):
             self, request, queryset,
             title="Transfer group ownership",
             form_class=TransferForm,
-            run=lambda g, data: call_with_reason(
-                services.group_transfer, group_id=g.group_id, actor=request.user, new_owner_id=data["new_owner_id"],
-                ip=ip, reason=data["reason"],
+            run=lambda g, data: services.group_transfer(
+                group_id=g.group_id, actor=request.user, new_owner_id=data["new_owner_id"], ip=ip,
+                reason=data["reason"],
             ),
             done="Transferred the ownership.",
         )
@@ -160,9 +159,8 @@ class GroupMemberAdmin(ReadOnlyAdmin):
         return run_with_reason(
             self, request, queryset.select_related("group"),
             title="Kick members",
-            run=lambda m, data: call_with_reason(
-                services.group_kick, group_id=m.group_id, actor=request.user, user_ids=[m.user_id], ip=ip,
-                reason=data["reason"],
+            run=lambda m, data: services.group_kick(
+                group_id=m.group_id, actor=request.user, user_ids=[m.user_id], ip=ip, reason=data["reason"],
             ),
             done="Kicked {count} member(s).",
         )
@@ -174,9 +172,9 @@ class GroupMemberAdmin(ReadOnlyAdmin):
             self, request, queryset.select_related("group"),
             title="Mute members",
             form_class=MuteMemberForm,
-            run=lambda m, data: call_with_reason(
-                services.group_member_mute, group_id=m.group_id, actor=request.user, user_id=m.user_id,
-                seconds=data["minutes"] * 60, ip=ip, reason=data["reason"],
+            run=lambda m, data: services.group_member_mute(
+                group_id=m.group_id, actor=request.user, user_id=m.user_id, seconds=data["minutes"] * 60, ip=ip,
+                reason=data["reason"],
             ),
             done="Muted {count} member(s).",
         )
@@ -187,9 +185,8 @@ class GroupMemberAdmin(ReadOnlyAdmin):
         return run_with_reason(
             self, request, queryset.select_related("group"),
             title="Unmute members",
-            run=lambda m, data: call_with_reason(
-                services.group_member_unmute, group_id=m.group_id, actor=request.user, user_id=m.user_id, ip=ip,
-                reason=data["reason"],
+            run=lambda m, data: services.group_member_unmute(
+                group_id=m.group_id, actor=request.user, user_id=m.user_id, ip=ip, reason=data["reason"],
             ),
             done="Unmuted {count} member(s).",
         )
@@ -214,15 +211,11 @@ class GroupRequestAdmin(ReadOnlyAdmin):
     def _handle(self, request: HttpRequest, queryset: QuerySet[GroupRequest], accept: bool) -> TemplateResponse | None:
         ip = operator_ip(request)
         fn = services.group_request_accept if accept else services.group_request_refuse
-        action = "group_request.accept" if accept else "group_request.refuse"
         return run_with_reason(
             self, request, queryset.filter(handle_result=HandleResult.PENDING),
             title="Accept join requests" if accept else "Refuse join requests",
-            run=lambda r, data: audited(
-                lambda: fn(request_id=r.pk, actor=request.user, handle_msg=data["reason"]),
-                actor=request.user, ip=ip, action=action, target_type="group", target_id=r.group_id,
-                reason=data["reason"], details={"request_id": r.pk, "user_id": r.user_id},
-            ),
+            note="The reason is also the answer the applicant is shown.",
+            run=lambda r, data: fn(request_id=r.pk, actor=request.user, handle_msg=data["reason"], ip=ip),
             done=("Accepted" if accept else "Refused") + " {count} request(s).",
         )
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from apps.common.choices import HandleResult
+
 group_id_validator = RegexValidator(r"^[A-Za-z0-9_-]{1,64}$", "group_id is 1-64 characters of A-Z a-z 0-9 _ -")
 
 
@@ -34,12 +36,6 @@ class JoinSource(models.IntegerChoices):
     INVITATION = 2, "invitation"
     SEARCH = 3, "search"
     QR_CODE = 4, "qr code"
-
-
-class HandleResult(models.IntegerChoices):
-    PENDING = 0, "pending"
-    ACCEPTED = 1, "accepted"
-    REFUSED = -1, "refused"
 
 
 class Group(models.Model):

@@ -9,6 +9,7 @@ with the clock at check time, so they expire without an invalidation.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,7 +18,7 @@ from django.db.models import Count, QuerySet
 from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
 from apps.common.search import keyword_filter
-from apps.groups.models import Group, GroupMember, GroupRequest, GroupStatus, HandleResult, Role
+from apps.groups.models import Group, GroupMember, GroupRequest, GroupStatus, Role
 
 _MISSING = -1  # cached "no such group"
 
@@ -137,6 +138,28 @@ def group_members(*, group_id: str, role_level: int | None = None, keyword: str 
     return qs.order_by("-role_level", "id")
 
 
+def is_app_admin(user: Any) -> bool:
+    """App admins and operators act on every group with the owner's rights."""
+    return user is not None and bool(user.is_app_admin or user.is_staff)
+
+
+def group_for_viewer(*, group_id: str, viewer: Any, minimum: int = Role.MEMBER) -> Group:
+    """The group, if ``viewer`` may read its members (any member) or its join requests (``minimum`` admin).
+
+    1201 when there is no such group, 1203 when the viewer is not a member, 1002 when their role is
+    below ``minimum``. App admins may read every group.
+    """
+    group = group_get(group_id=group_id)
+    if is_app_admin(viewer):
+        return group
+    role = group_member_role(group_id=group_id, user_id=viewer.user_id)
+    if role is None:
+        raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
+    if role < minimum:
+        raise DomainError(Code.NO_PERMISSION, "only the owner or admins may see this")
+    return group
+
+
 def member_get(*, group_id: str, user_id: str) -> GroupMember | None:
     return GroupMember.objects.filter(group_id=group_id, user_id=user_id).first()
 
@@ -170,10 +193,6 @@ def join_requests_of_user(*, user_id: str, handle_result: int | None = None) -> 
     if handle_result is not None:
         qs = qs.filter(handle_result=handle_result)
     return qs.order_by("-created_at", "-id")
-
-
-def pending_join_request_count(*, group_id: str) -> int:
-    return GroupRequest.objects.filter(group_id=group_id, handle_result=HandleResult.PENDING).count()
 
 
 def groups_search(*, keyword: str = "") -> QuerySet[Group]:

@@ -58,8 +58,7 @@ INFO_FIELDS = (
 
 
 # ---------------------------------------------------------------- helpers
-def is_app_admin(actor: User | None) -> bool:
-    return actor is not None and bool(actor.is_app_admin or actor.is_staff)
+is_app_admin = selectors.is_app_admin
 
 
 def _ms(value: datetime | None) -> int:
@@ -398,7 +397,9 @@ def group_invite(*, group_id: str, actor: User, user_ids: list[str], message: st
     return {"joined": ids, "requests": []}
 
 
-def _handle_request(*, request_id: int, actor: User, accept: bool, handle_msg: str) -> GroupRequest:
+def _handle_request(
+    *, request_id: int, actor: User, accept: bool, handle_msg: str, ip: str | None
+) -> GroupRequest:
     req = GroupRequest.objects.filter(pk=request_id).first()
     if req is None:
         raise DomainError(Code.NOT_FOUND, f"join request {request_id} not found")
@@ -421,17 +422,24 @@ def _handle_request(*, request_id: int, actor: User, accept: bool, handle_msg: s
         notify_user(send_id=actor.user_id, recv_id=req.user_id, content_type=GroupNote.REQUEST_ACCEPTED, content=content)
     else:
         notify_user(send_id=actor.user_id, recv_id=req.user_id, content_type=GroupNote.REQUEST_REFUSED, content=content)
+    _audit_admin(actor, group, "group_request.accept" if accept else "group_request.refuse", ip,
+                 request_id=req.pk, user_id=req.user_id, reason=handle_msg)
     return req
 
 
 @transaction.atomic
-def group_request_accept(*, request_id: int, actor: User, handle_msg: str = "") -> GroupRequest:
-    return _handle_request(request_id=request_id, actor=actor, accept=True, handle_msg=handle_msg)
+def group_request_accept(
+    *, request_id: int, actor: User, handle_msg: str = "", ip: str | None = None
+) -> GroupRequest:
+    """Let the applicant in (owner, admins, or an app admin — who is audited)."""
+    return _handle_request(request_id=request_id, actor=actor, accept=True, handle_msg=handle_msg, ip=ip)
 
 
 @transaction.atomic
-def group_request_refuse(*, request_id: int, actor: User, handle_msg: str = "") -> GroupRequest:
-    return _handle_request(request_id=request_id, actor=actor, accept=False, handle_msg=handle_msg)
+def group_request_refuse(
+    *, request_id: int, actor: User, handle_msg: str = "", ip: str | None = None
+) -> GroupRequest:
+    return _handle_request(request_id=request_id, actor=actor, accept=False, handle_msg=handle_msg, ip=ip)
 
 
 # ------------------------------------------------------------ leave

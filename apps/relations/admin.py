@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from apps.accounts.models import User
 from apps.console.actions import ReadOnlyAdmin, operator_ip, run_with_reason
 from apps.console.filters import input_filter
 from apps.console.operator import audited
@@ -62,22 +61,13 @@ class FriendAdmin(CorrectingAdmin):
     @admin.action(description="Remove selected friendships (both directions)", permissions=["correct"])
     def remove_friendships(self, request: HttpRequest, queryset: QuerySet[Friend]) -> TemplateResponse | None:
         ip = operator_ip(request)
-
-        def remove(row: Friend, reason: str) -> None:
-            def run() -> None:
-                owners = {u.user_id: u for u in User.objects.filter(user_id__in=[row.owner_id, row.friend_id])}
-                services.friend_delete(owner=owners[row.owner_id], friend_id=row.friend_id)
-                if Friend.objects.filter(owner_id=row.friend_id, friend_id=row.owner_id).exists():
-                    services.friend_delete(owner=owners[row.friend_id], friend_id=row.owner_id)
-
-            audited(run, actor=request.user, ip=ip, action="friend.remove", target_type="user", target_id=row.owner_id,
-                    reason=reason, details={"friend_user_id": row.friend_id})
-
         return run_with_reason(
             self, request, queryset,
             title="Remove friendships",
             note="Both users lose each other from their friend lists and are told.",
-            run=lambda row, data: remove(row, data["reason"]),
+            run=lambda row, data: services.friendship_remove(
+                user_id=row.owner_id, friend_id=row.friend_id, actor=request.user, reason=data["reason"], ip=ip
+            ),
             done="Removed {count} friendship(s).",
         )
 

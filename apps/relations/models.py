@@ -5,11 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-
-class HandleResult(models.IntegerChoices):
-    PENDING = 0, "pending"
-    ACCEPTED = 1, "accepted"
-    REFUSED = -1, "refused"
+from apps.common.choices import HandleResult
 
 
 class AddSource(models.IntegerChoices):

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 
 from apps.common.cachekeys import make_key
 from apps.common.search import keyword_filter
-from apps.relations.models import Black, Friend, FriendRequest, HandleResult
+from apps.relations.models import Black, Friend, FriendRequest
 
 
 def blocked_key(owner_id: str, target_id: str) -> str:
@@ -111,10 +111,6 @@ def friend_requests_sent(*, user_id: str, handle_result: int | None = None) -> Q
     if handle_result is not None:
         qs = qs.filter(handle_result=handle_result)
     return qs.order_by("-created_at", "-id")
-
-
-def friend_requests_pending_count(*, user_id: str) -> int:
-    return FriendRequest.objects.filter(to_user_id=user_id, handle_result=HandleResult.PENDING).count()
 
 
 def blacklist(*, owner_id: str) -> QuerySet[Black]:

@@ -149,6 +149,25 @@ def friend_delete(*, owner: User, friend_id: str) -> None:
 
 
 @transaction.atomic
+def friendship_remove(*, user_id: str, friend_id: str, actor: User, reason: str = "", ip: str | None = None) -> None:
+    """Operator correction: remove a friendship both ways; each side is told (1205). One audit row."""
+    rows = Friend.objects.filter(owner_id__in=[user_id, friend_id], friend_id__in=[user_id, friend_id])
+    owners = sorted(set(rows.values_list("owner_id", flat=True)), key=lambda owner: owner != user_id)
+    if not owners:
+        raise DomainError(Code.NOT_FRIENDS, f"{user_id} and {friend_id} are not friends")
+    rows.delete()
+    _friend_changed((user_id, friend_id), (friend_id, user_id))
+    for owner in owners:
+        other = friend_id if owner == user_id else user_id
+        notify_user(send_id=owner, recv_id=other, content_type=FriendNote.FRIEND_DELETED,
+                    content={"from_user_id": owner, "to_user_id": other})
+    audit_record(
+        actor=actor.user_id, action="friend.remove", target_type="user", target_id=user_id,
+        details={"friend_user_id": friend_id, "reason": reason}, ip=ip,
+    )
+
+
+@transaction.atomic
 def friend_update(*, owner: User, friend_id: str, data: dict[str, Any]) -> Friend:
     """Set remark, pin and ``ex`` of one friend; the owner's devices hear of it (1206 / 1210)."""
     row = Friend.objects.select_for_update().filter(owner_id=owner.user_id, friend_id=friend_id).first()

@@ -13,8 +13,8 @@ from apps.audit.models import AuditLog
 pytestmark = pytest.mark.django_db
 
 
-def _admin_token(client: APIClient, secret: str = "test-secret-0123456789", user_id: str = "imAdmin"):
-    return client.post("/api/v1/auth/admin-token", {"secret": secret, "user_id": user_id}, format="json")
+def _admin_token(client: APIClient, secret: str = "test-secret-0123456789", user_id: str = "imAdmin", **extra):
+    return client.post("/api/v1/auth/admin-token", {"secret": secret, "user_id": user_id}, format="json", **extra)
 
 
 def test_register_then_admin_token_then_user_token_then_me():
@@ -65,6 +65,14 @@ def test_admin_token_endpoint_is_rate_limited(settings):
     assert resp.status_code == 429
     assert resp.json()["code"] == 1005
     assert "Retry-After" in resp.headers
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_rate_limit():
+    client = APIClient()
+    codes = [
+        _admin_token(client, secret=f"guess{i}", HTTP_X_FORWARDED_FOR=f"10.0.{i}.1").status_code for i in range(40)
+    ]
+    assert 429 in codes
 
 
 def test_expired_token_gives_1501(alice, issue_token, settings):
@@ -274,6 +282,13 @@ def test_users_by_ids_returns_public_profiles(alice_api, bob):
     ids = [u["user_id"] for u in resp.json()["results"]]
     assert sorted(ids) == ["alice", "bob"]
     assert "is_banned" not in resp.json()["results"][0]
+
+
+def test_users_by_ids_refuses_more_than_1000_ids_with_1001(alice_api):
+    many = ",".join(f"u{i}" for i in range(1001))
+    resp = alice_api.get(f"/api/v1/users?ids={many}")
+    assert resp.status_code == 400 and resp.json()["code"] == 1001 and "at most 1000" in resp.json()["msg"]
+    assert alice_api.get("/api/v1/users?ids=,,").json() == {"count": 0, "results": []}
 
 
 def test_user_search_is_admin_only_and_paged(admin_api, alice_api, make_user):

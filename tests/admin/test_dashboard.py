@@ -112,3 +112,21 @@ def test_im_stats_prints_text_and_json(alice, bob):
     data = json.loads(out.getvalue())
     assert data["messages_total"] == 4 and len(data["messages_per_day"]) == 14
     assert data["users_total"] == 2
+
+
+def test_group_offline_store_and_purge_figures(alice, bob, make_user):
+    from apps.groups.services import group_create, group_dismiss
+    from apps.messaging.models import OfflineMessage
+    from apps.messaging.retention import offline_purge
+
+    carol = make_user("carol")
+    group_create(owner=alice, name="live", member_ids=["bob"], admin_ids=[], group_id="live")
+    group_create(owner=carol, name="gone", member_ids=["bob"], admin_ids=[], group_id="gone")
+    group_dismiss(group_id="gone", actor=carol)
+    before = figures_collect()
+    assert before.groups_total == 1  # dismissed groups are not counted
+    assert before.groups_active_7d == 2  # both had tips stored this week
+    assert before.offline_store_rows == OfflineMessage.objects.count() > 0
+    assert before.offline_last_purge is None
+    offline_purge(older_than_days=1)
+    assert figures_collect().offline_last_purge is not None

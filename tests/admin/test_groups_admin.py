@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditLog
 from apps.groups import services as group_services
-from apps.groups.models import GroupMember, GroupStatus, Role
+from apps.groups.models import GroupMember, GroupRequest, GroupStatus, HandleResult, Role
 from tests.admin.conftest import OPERATOR_IP, action_post
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,23 @@ def test_group_page_links_to_its_members_list(su_client, group, alice, make_user
     listed = su_client.get(MEMBERS, {"group__group_id__exact": "hikers"}).content.decode()
     rows = listed.split('id="result_list"')[1].split("</table>")[0]
     assert "carol" in rows and "zed" not in rows
+
+
+def test_superuser_accepts_and_refuses_join_requests_with_one_audit_row_each(su_client, mod_client, group, make_user):
+    requests = reverse("admin:groups_grouprequest_changelist")
+    dan, eve = make_user("dan"), make_user("eve")
+    for user in (dan, eve):
+        group_services.group_join(group_id="hikers", user=user, message="let me in")
+    dan_req, eve_req = GroupRequest.objects.get(user_id="dan"), GroupRequest.objects.get(user_id="eve")
+    action_post(mod_client, requests, "accept_requests", [dan_req.pk])  # moderators may only read
+    assert GroupRequest.objects.get(pk=dan_req.pk).handle_result == HandleResult.PENDING
+    assert action_post(su_client, requests, "accept_requests", [dan_req.pk], reason="ok").status_code == 302
+    assert action_post(su_client, requests, "refuse_requests", [eve_req.pk], reason="no").status_code == 302
+    assert GroupMember.objects.filter(group=group, user_id="dan").exists()
+    assert not GroupMember.objects.filter(group=group, user_id="eve").exists()
+    assert GroupRequest.objects.get(pk=eve_req.pk).handle_msg == "no"
+    assert _audit("group_request.accept") == [("root", "hikers", OPERATOR_IP)]
+    assert _audit("group_request.refuse") == [("root", "hikers", OPERATOR_IP)]
+    # handled requests are not offered again, and leave no second row
+    action_post(su_client, requests, "accept_requests", [dan_req.pk])
+    assert len(_audit("group_request.accept")) == 1

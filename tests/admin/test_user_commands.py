@@ -50,12 +50,20 @@ def test_import_csv_with_update(tmp_path, make_user):
         ("not json\n", "a.jsonl", "line 1: not JSON"),
         ("nickname\nx\n", "a.csv", "must name a user_id column"),
         ('{"user_id": "u", "ex": [1]}\n', "a.jsonl", "ex must be a JSON object"),
+        ("user_id,nickname\nalice,Alice,extra\n", "a.csv", "line 2: more cells than the header"),
     ],
 )
 def test_import_bad_input_says_which_line(tmp_path, content, name, message):
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(CommandError, match=message):
+        _import(path)
+
+
+def test_import_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "users.jsonl"
+    path.write_bytes(b'{"user_id": "a"}\n\xff\xfe\x00\n')
+    with pytest.raises(CommandError, match="is not UTF-8 text"):
         _import(path)
 
 

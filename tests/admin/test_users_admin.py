@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.constants import Platform, TokenStatus
-from apps.accounts.models import Token
+from apps.accounts.models import Token, User
 from apps.audit.models import AuditLog
 from tests.admin.conftest import OPERATOR_IP, action_post
 
@@ -153,3 +153,36 @@ def test_moderator_cannot_ban_or_log_out_other_operators(mod_client, staff, issu
     assert not staff.is_banned
     assert Token.objects.filter(user=staff, status=TokenStatus.NORMAL).exists()
     assert not AuditLog.objects.filter(actor="mod").exists()
+
+
+def _change_form_data(user) -> dict:
+    return {
+        "user_id": user.user_id, "nickname": "Renamed", "face_url": "", "ex": "{}", "global_recv_msg_opt": "0",
+        "app_manager_level": "0", "is_active": "on", "last_login_0": "", "last_login_1": "",
+        "tokens-TOTAL_FORMS": "0", "tokens-INITIAL_FORMS": "0", "tokens-MIN_NUM_FORMS": "0",
+        "tokens-MAX_NUM_FORMS": "0",
+    }
+
+
+def test_editing_a_user_in_the_change_form_writes_one_audit_row(su_client, alice):
+    url = reverse("admin:accounts_user_change", args=[alice.pk])
+    resp = su_client.post(url, _change_form_data(alice))
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    alice.refresh_from_db()
+    assert alice.nickname == "Renamed"
+    rows = list(AuditLog.objects.filter(action="user.admin_change").values_list("actor", "target_id", "ip"))
+    assert rows == [("root", "alice", OPERATOR_IP)]
+    assert "Nickname" in str(AuditLog.objects.get(action="user.admin_change").details)
+
+
+def test_password_change_and_delete_in_the_admin_are_audited(su_client, alice, bob):
+    url = reverse("admin:auth_user_password_change", args=[alice.pk])  # Django names it so
+    resp = su_client.post(url, {"password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42",
+                                "usable_password": "true"})
+    assert resp.status_code == 302
+    assert AuditLog.objects.filter(action="user.admin_change", target_id="alice").count() == 1
+    changelist = reverse("admin:accounts_user_changelist")
+    resp = su_client.post(changelist, {"action": "delete_selected", "_selected_action": [bob.pk], "post": "yes"})
+    assert resp.status_code == 302
+    assert not User.objects.filter(user_id="bob").exists()
+    assert list(AuditLog.objects.filter(action="user.delete").values_list("target_id", flat=True)) == ["bob"]

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from apps.accounts import presence, selectors, services
 from apps.accounts.api.serializers import (
-    ExField,
     PlatformIdField,
     TokenOutput,
     UserFullOutput,
@@ -21,10 +20,8 @@ from apps.accounts.api.serializers import (
     UserPublicOutput,
 )
 from apps.accounts.permissions import IsAppAdmin
-from apps.common.api import OffsetPagination, OkSerializer, client_ip, error_responses, ok
+from apps.common.api import TOKEN_ERRORS, OkSerializer, client_ip, error_responses, ok, paginate, split_ids
 from apps.common.errors import Code, DomainError
-
-TOKEN_ERRORS = (Code.TOKEN_EXPIRED, Code.TOKEN_INVALID, Code.TOKEN_KICKED, Code.TOKEN_UNKNOWN)
 
 
 def _token_body(issued: services.IssuedToken) -> dict[str, object]:
@@ -117,7 +114,6 @@ class ForceLogoutApi(APIView):
 class UserRegisterItem(UserProfileInput):
     user_id = UserIdField()
     app_manager_level = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    ex = ExField(required=False)
 
 
 class UsersApi(APIView):
@@ -186,19 +182,14 @@ class UsersApi(APIView):
         params.is_valid(raise_exception=True)
         ids_raw = params.validated_data.get("ids")
         if ids_raw is not None:
-            ids = [i for i in (x.strip() for x in ids_raw.split(",")) if i]
-            if len(ids) > 1000:
-                raise DomainError(Code.BAD_ARGS, "ids: at most 1000 user ids")
-            users = selectors.users_by_ids(user_ids=ids)
+            users = selectors.users_by_ids(user_ids=split_ids(ids_raw, most=1000))
             return Response({"count": len(users), "results": UserPublicOutput(users, many=True).data})
         if not request.user.is_app_admin:
             raise DomainError(Code.NO_PERMISSION, "searching all users needs an admin token; pass ids=… instead")
         qs = selectors.users_search(
             keyword=params.validated_data.get("keyword", ""), banned=params.validated_data.get("banned")
         )
-        paginator = OffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(UserFullOutput(page, many=True).data)
+        return paginate(self, request, qs, UserFullOutput)
 
 
 class UserMeApi(APIView):
@@ -240,8 +231,8 @@ class UserStatusApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
-        ids = list(dict.fromkeys(i for i in (x.strip() for x in params.validated_data["ids"].split(",")) if i))
-        if not ids or len(ids) > 500:
+        ids = split_ids(params.validated_data["ids"], most=500)
+        if not ids:
             raise DomainError(Code.BAD_ARGS, "ids: between 1 and 500 user ids")
         status = presence.presence_online_map(user_ids=ids)
         return Response(
@@ -254,7 +245,6 @@ class UserDetailApi(APIView):
 
     class Input(UserProfileInput):
         app_manager_level = serializers.IntegerField(min_value=0, max_value=100, required=False)
-        ex = ExField(required=False)
 
     @extend_schema(
         tags=["users"], summary="Get any user (admin)",

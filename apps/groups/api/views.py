@@ -11,14 +11,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import ExField, UserIdField
-from apps.accounts.models import User
-from apps.common.api import OffsetPagination, OkSerializer, client_ip, error_responses, ok
+from apps.accounts.services import user_get
+from apps.common.api import AUTH_ERRORS as AUTH
+from apps.common.api import (
+    PAGE_PARAMS,
+    OffsetPagination,
+    OkSerializer,
+    client_ip,
+    error_responses,
+    ok,
+    paged,
+    paginate,
+    split_ids,
+)
 from apps.common.errors import Code, DomainError
 from apps.groups import selectors, services
 from apps.groups.api.serializers import GroupOutput, GroupRequestOutput, JoinedGroupOutput, MemberOutput
 from apps.groups.models import HandleResult, JoinSource, Role, Verification, group_id_validator
-from apps.relations.api.serializers import paged
-from apps.relations.api.views import AUTH, PAGE
 
 GROUP_PATH = OpenApiParameter(
     "group_id", str, OpenApiParameter.PATH, examples=[OpenApiExample("group", value="g1")]
@@ -29,12 +38,6 @@ MEMBER_PATH = OpenApiParameter(
 )
 GROUP_ERRORS = (Code.GROUP_NOT_FOUND, Code.GROUP_DISMISSED, Code.NOT_IN_GROUP, Code.NO_PERMISSION)
 ID_LIST = serializers.ListField(child=UserIdField(), max_length=1000)
-
-
-def _page(view: APIView, request: Request, qs: Any, out: Any) -> Response:
-    paginator = OffsetPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(out(page, many=True).data)
 
 
 def _group_out(group_id: str) -> dict[str, Any]:
@@ -99,21 +102,17 @@ class GroupsApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         owner_id = fields.pop("owner_user_id", None)
-        admin = services.is_app_admin(request.user)
+        admin = selectors.is_app_admin(request.user)
         if not admin and (owner_id not in (None, request.user.user_id) or "group_id" in fields):
             raise DomainError(Code.NO_PERMISSION, "only an admin can choose owner_user_id or group_id")
-        owner = request.user
-        if owner_id and owner_id != request.user.user_id:
-            owner = User.objects.filter(user_id=owner_id).first()
-            if owner is None:
-                raise DomainError(Code.USER_NOT_FOUND, f"user {owner_id} not found")
+        owner = request.user if owner_id in (None, request.user.user_id) else user_get(user_id=owner_id)
         group = services.group_create(owner=owner, actor=request.user, ip=client_ip(request), **fields)
         return Response(_group_out(group.group_id), status=201)
 
     @extend_schema(
         tags=["groups"],
         summary="Get groups by id (batch), or search all groups (admin)",
-        parameters=[ListInput, *PAGE],
+        parameters=[ListInput, *PAGE_PARAMS],
         responses={200: paged("GroupList", GroupOutput(many=True)), **error_responses(Code.NO_PERMISSION, *AUTH)},
     )
     def get(self, request: Request) -> Response:
@@ -121,15 +120,12 @@ class GroupsApi(APIView):
         params.is_valid(raise_exception=True)
         raw = params.validated_data.get("ids")
         if raw is not None:
-            ids = [i for i in (x.strip() for x in raw.split(",")) if i]
-            if len(ids) > 1000:
-                raise DomainError(Code.BAD_ARGS, "ids: at most 1000 group ids")
-            groups = selectors.groups_by_ids(group_ids=ids)
+            groups = selectors.groups_by_ids(group_ids=split_ids(raw, most=1000))
             return Response({"count": len(groups), "results": GroupOutput(groups, many=True).data})
-        if not services.is_app_admin(request.user):
+        if not selectors.is_app_admin(request.user):
             raise DomainError(Code.NO_PERMISSION, "searching all groups needs an admin token; pass ids=… instead")
         qs = selectors.groups_search(keyword=params.validated_data.get("keyword", ""))
-        return _page(self, request, qs, GroupOutput)
+        return paginate(self, request, qs, GroupOutput)
 
 
 class GroupDetailApi(APIView):
@@ -191,20 +187,16 @@ class GroupMembersApi(APIView):
 
     @extend_schema(
         tags=["groups"], summary="Group members (members and admins only; paged, role filter, keyword search)",
-        parameters=[GROUP_PATH, ListInput, *PAGE],
+        parameters=[GROUP_PATH, ListInput, *PAGE_PARAMS],
         responses={200: paged("GroupMemberList", MemberOutput(many=True)),
                    **error_responses(Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, *AUTH)},
     )
     def get(self, request: Request, group_id: str) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        selectors.group_get(group_id=group_id)
-        if not services.is_app_admin(request.user) and selectors.member_get(
-            group_id=group_id, user_id=request.user.user_id
-        ) is None:
-            raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
+        selectors.group_for_viewer(group_id=group_id, viewer=request.user)
         qs = selectors.group_members(group_id=group_id, **params.validated_data)
-        return _page(self, request, qs, MemberOutput)
+        return paginate(self, request, qs, MemberOutput)
 
     @extend_schema(
         tags=["groups"],
@@ -317,11 +309,7 @@ class GroupMemberDetailApi(APIView):
         responses={200: MemberOutput, **error_responses(Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, *AUTH)},
     )
     def get(self, request: Request, group_id: str, user_id: str) -> Response:
-        selectors.group_get(group_id=group_id)
-        if not services.is_app_admin(request.user) and selectors.member_get(
-            group_id=group_id, user_id=request.user.user_id
-        ) is None:
-            raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
+        selectors.group_for_viewer(group_id=group_id, viewer=request.user)
         member = selectors.group_members(group_id=group_id).filter(user_id=user_id).first()
         if member is None:
             raise DomainError(Code.NOT_IN_GROUP, f"{user_id} is not a member of group {group_id}")
@@ -430,22 +418,16 @@ class GroupJoinRequestsApi(APIView):
 
     @extend_schema(
         tags=["group join requests"], summary="Join requests of one group (owner or admins)",
-        parameters=[GROUP_PATH, ListInput, *PAGE],
+        parameters=[GROUP_PATH, ListInput, *PAGE_PARAMS],
         responses={200: paged("GroupJoinRequestList", GroupRequestOutput(many=True)),
                    **error_responses(*GROUP_ERRORS, *AUTH)},
     )
     def get(self, request: Request, group_id: str) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        group = selectors.group_get(group_id=group_id)
-        role = selectors.group_member_role(group_id=group.group_id, user_id=request.user.user_id)
-        if not services.is_app_admin(request.user):
-            if role is None:
-                raise DomainError(Code.NOT_IN_GROUP, f"you are not a member of group {group_id}")
-            if role < Role.ADMIN:
-                raise DomainError(Code.NO_PERMISSION, "only the owner or admins see join requests")
+        selectors.group_for_viewer(group_id=group_id, viewer=request.user, minimum=Role.ADMIN)
         qs = selectors.join_requests_for_group(group_id=group_id, **params.validated_data)
-        return _page(self, request, qs, GroupRequestOutput)
+        return paginate(self, request, qs, GroupRequestOutput)
 
 
 class MyGroupRequestsApi(APIView):
@@ -461,7 +443,7 @@ class MyGroupRequestsApi(APIView):
 
     @extend_schema(
         tags=["group join requests"], summary="Join requests to handle, or my own",
-        parameters=[ListInput, *PAGE],
+        parameters=[ListInput, *PAGE_PARAMS],
         responses={200: paged("MyGroupJoinRequestList", GroupRequestOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:
@@ -473,11 +455,19 @@ class MyGroupRequestsApi(APIView):
             else selectors.join_requests_to_handle
         )
         qs = fn(user_id=request.user.user_id, handle_result=params.validated_data["handle_result"])
-        return _page(self, request, qs, GroupRequestOutput)
+        return paginate(self, request, qs, GroupRequestOutput)
 
 
 class GroupHandleInput(serializers.Serializer):
     handle_msg = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+def _handle_request(request: Request, request_id: int, handle: Any) -> Response:
+    """Accept or refuse (``handle`` is the service) and render the handled request."""
+    data = GroupHandleInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    req = handle(request_id=request_id, actor=request.user, ip=client_ip(request), **data.validated_data)
+    return Response(GroupRequestOutput(selectors.join_requests_for_group(group_id=req.group_id).get(pk=req.pk)).data)
 
 
 class GroupRequestAcceptApi(APIView):
@@ -489,10 +479,7 @@ class GroupRequestAcceptApi(APIView):
                                      *AUTH)},
     )
     def post(self, request: Request, request_id: int) -> Response:
-        data = GroupHandleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        req = services.group_request_accept(request_id=request_id, actor=request.user, **data.validated_data)
-        return Response(GroupRequestOutput(selectors.join_requests_for_group(group_id=req.group_id).get(pk=req.pk)).data)
+        return _handle_request(request, request_id, services.group_request_accept)
 
 
 class GroupRequestRefuseApi(APIView):
@@ -503,10 +490,7 @@ class GroupRequestRefuseApi(APIView):
                    **error_responses(Code.NOT_FOUND, Code.GROUP_REQUEST_HANDLED, *GROUP_ERRORS, *AUTH)},
     )
     def post(self, request: Request, request_id: int) -> Response:
-        data = GroupHandleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        req = services.group_request_refuse(request_id=request_id, actor=request.user, **data.validated_data)
-        return Response(GroupRequestOutput(selectors.join_requests_for_group(group_id=req.group_id).get(pk=req.pk)).data)
+        return _handle_request(request, request_id, services.group_request_refuse)
 
 
 class JoinedGroupsApi(APIView):
@@ -516,7 +500,7 @@ class JoinedGroupsApi(APIView):
 
     @extend_schema(
         tags=["groups"], summary="The groups I am a member of (paged, newest first; dismissed ones included)",
-        parameters=[ListInput, *PAGE],
+        parameters=[ListInput, *PAGE_PARAMS],
         responses={200: paged("JoinedGroupList", JoinedGroupOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:

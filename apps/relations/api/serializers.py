@@ -1,23 +1,9 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from apps.accounts.api.serializers import UserPublicOutput
 from apps.relations.models import Black, Friend, FriendRequest
-
-
-def paged(name: str, item: serializers.Serializer) -> serializers.Serializer:
-    """OpenAPI shape of an offset-paginated list."""
-    return inline_serializer(
-        name,
-        {
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True, required=False),
-            "previous": serializers.URLField(allow_null=True, required=False),
-            "results": item,
-        },
-    )
 
 
 class FriendRequestOutput(serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -9,30 +11,39 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import ExField, UserIdField
-from apps.accounts.api.views import TOKEN_ERRORS
 from apps.accounts.permissions import IsAppAdmin
-from apps.common.api import OffsetPagination, OkSerializer, client_ip, error_responses, ok
+from apps.common.api import AUTH_ERRORS as AUTH
+from apps.common.api import (
+    PAGE_PARAMS,
+    OkSerializer,
+    client_ip,
+    error_responses,
+    ok,
+    paged,
+    paginate,
+)
 from apps.common.errors import Code, DomainError
 from apps.relations import selectors, services
-from apps.relations.api.serializers import BlackOutput, FriendOutput, FriendRequestOutput, paged
+from apps.relations.api.serializers import BlackOutput, FriendOutput, FriendRequestOutput
 from apps.relations.models import HandleResult
 
-AUTH = (Code.NOT_AUTHENTICATED, *TOKEN_ERRORS)
-PAGE = [OpenApiParameter("limit", int, required=False), OpenApiParameter("offset", int, required=False)]
 USER_PATH = OpenApiParameter(
     "user_id", str, OpenApiParameter.PATH, description="the other user's user_id",
     examples=[OpenApiExample("user", value="bob")],
 )
 
 
-def _page(view: APIView, request: Request, qs, out) -> Response:  # type: ignore[no-untyped-def]
-    paginator = OffsetPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(out(page, many=True).data)
-
-
 class FriendHandleInput(serializers.Serializer):
     handle_msg = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+def _handle_request(request: Request, request_id: int, handle: Any) -> Response:
+    """Accept or refuse (``handle`` is the service) a request made to the caller; render it."""
+    data = FriendHandleInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    handle(request_id=request_id, by=request.user, **data.validated_data)
+    req = selectors.friend_requests_received(user_id=request.user.user_id).get(pk=request_id)
+    return Response(FriendRequestOutput(req).data)
 
 
 # ------------------------------------------------------------ requests
@@ -77,7 +88,7 @@ class FriendRequestsApi(APIView):
     @extend_schema(
         tags=["friends"],
         summary="List my friend requests (received or sent) with their status",
-        parameters=[ListInput, *PAGE],
+        parameters=[ListInput, *PAGE_PARAMS],
         responses={200: paged("FriendRequestList", FriendRequestOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:
@@ -89,7 +100,7 @@ class FriendRequestsApi(APIView):
             else selectors.friend_requests_received
         )
         qs = fn(user_id=request.user.user_id, handle_result=params.validated_data["handle_result"])
-        return _page(self, request, qs, FriendRequestOutput)
+        return paginate(self, request, qs, FriendRequestOutput)
 
 
 class FriendRequestAcceptApi(APIView):
@@ -106,11 +117,7 @@ class FriendRequestAcceptApi(APIView):
         examples=[OpenApiExample("request", value={"handle_msg": "welcome"}, request_only=True)],
     )
     def post(self, request: Request, request_id: int) -> Response:
-        data = FriendHandleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.friend_request_accept(request_id=request_id, by=request.user, **data.validated_data)
-        req = selectors.friend_requests_received(user_id=request.user.user_id).get(pk=request_id)
-        return Response(FriendRequestOutput(req).data)
+        return _handle_request(request, request_id, services.friend_request_accept)
 
 
 class FriendRequestRefuseApi(APIView):
@@ -123,11 +130,7 @@ class FriendRequestRefuseApi(APIView):
                    **error_responses(Code.NOT_FOUND, Code.FRIEND_REQUEST_HANDLED, *AUTH)},
     )
     def post(self, request: Request, request_id: int) -> Response:
-        data = FriendHandleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.friend_request_refuse(request_id=request_id, by=request.user, **data.validated_data)
-        req = selectors.friend_requests_received(user_id=request.user.user_id).get(pk=request_id)
-        return Response(FriendRequestOutput(req).data)
+        return _handle_request(request, request_id, services.friend_request_refuse)
 
 
 # ------------------------------------------------------------ friends
@@ -140,14 +143,14 @@ class FriendsApi(APIView):
     @extend_schema(
         tags=["friends"],
         summary="My friend list (paged; pinned first)",
-        parameters=[ListInput, *PAGE],
+        parameters=[ListInput, *PAGE_PARAMS],
         responses={200: paged("FriendList", FriendOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.friend_list(owner_id=request.user.user_id, **params.validated_data)
-        return _page(self, request, qs, FriendOutput)
+        return paginate(self, request, qs, FriendOutput)
 
 
 class FriendDetailApi(APIView):
@@ -275,11 +278,11 @@ class BlacklistApi(APIView):
         return Response(BlackOutput(row).data, status=201)
 
     @extend_schema(
-        tags=["blacklist"], summary="My blacklist (paged)", parameters=PAGE,
+        tags=["blacklist"], summary="My blacklist (paged)", parameters=PAGE_PARAMS,
         responses={200: paged("BlackList", BlackOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:
-        return _page(self, request, selectors.blacklist(owner_id=request.user.user_id), BlackOutput)
+        return paginate(self, request, selectors.blacklist(owner_id=request.user.user_id), BlackOutput)
 
 
 class BlacklistDetailApi(APIView):

@@ -13,19 +13,21 @@ from django.db.models import Q
 from apps.accounts.models import Token, User
 from apps.audit.models import AuditLog
 from apps.console.exporting import MESSAGE_FIELDS, iter_rows, model_dict
-from apps.console.insights import model_or_none
 from apps.console.progress import Progress
+from apps.groups.models import Group, GroupMember, GroupRequest
+from apps.messaging.models import Message, MessageDeletion, UserConversation
+from apps.relations.models import Black, Friend, FriendRequest
 
-# (section name, app label, model, Q builder) — sections whose app is absent are left out
-SECTIONS: tuple[tuple[str, str, str, Any], ...] = (
-    ("friends", "relations", "Friend", lambda uid: Q(owner_id=uid)),
-    ("friend_requests", "relations", "FriendRequest", lambda uid: Q(from_user_id=uid) | Q(to_user_id=uid)),
-    ("blacklist", "relations", "Black", lambda uid: Q(owner_id=uid)),
-    ("group_memberships", "groups", "GroupMember", lambda uid: Q(user_id=uid)),
-    ("groups_owned", "groups", "Group", lambda uid: Q(owner_user_id=uid)),
-    ("group_join_requests", "groups", "GroupRequest", lambda uid: Q(user_id=uid)),
-    ("conversations", "messaging", "UserConversation", lambda uid: Q(owner_id=uid)),
-    ("message_deletions", "messaging", "MessageDeletion", lambda uid: Q(owner_id=uid)),
+# (section name, model, Q builder)
+SECTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("friends", Friend, lambda uid: Q(owner_id=uid)),
+    ("friend_requests", FriendRequest, lambda uid: Q(from_user_id=uid) | Q(to_user_id=uid)),
+    ("blacklist", Black, lambda uid: Q(owner_id=uid)),
+    ("group_memberships", GroupMember, lambda uid: Q(user_id=uid)),
+    ("groups_owned", Group, lambda uid: Q(owner_user_id=uid)),
+    ("group_join_requests", GroupRequest, lambda uid: Q(user_id=uid)),
+    ("conversations", UserConversation, lambda uid: Q(owner_id=uid)),
+    ("message_deletions", MessageDeletion, lambda uid: Q(owner_id=uid)),
 )
 
 
@@ -73,17 +75,13 @@ class Command(BaseCommand):
         out.write(f'"profile":{_dump(profile)},\n')
         tokens = [model_dict(t, exclude=("id",)) for t in Token.objects.filter(user=user).order_by("created_at")]
         out.write(f'"sessions":{_dump(tokens)},\n')
-        for name, app_label, model_name, q in SECTIONS:
-            model = model_or_none(app_label, model_name)
-            if model is None:
-                continue
+        for name, model, q in SECTIONS:
             rows = [model_dict(r) for r in model.objects.filter(q(uid)).order_by("pk")]
             out.write(f'"{name}":{_dump(rows)},\n')
         audit = AuditLog.objects.filter(Q(target_type="user", target_id=uid) | Q(actor=uid)).order_by("id")
         out.write(f'"audit":{_dump([model_dict(r) for r in audit])}')
-        message = model_or_none("messaging", "Message")
-        if message is not None and not options["no_messages"]:
-            qs = message.objects.filter(send_id=uid)
+        if not options["no_messages"]:
+            qs = Message.objects.filter(send_id=uid)
             show = not options["no_progress"]
             progress = Progress(qs.count() if show else None, "export_user messages", stream=sys.stderr, enabled=show)
             out.write(',\n"messages":[')

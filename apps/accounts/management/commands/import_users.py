@@ -42,6 +42,8 @@ def _rows(stream: io.TextIOBase, fmt: str) -> Iterator[tuple[int, dict[str, Any]
 
 
 def _clean(number: int, item: dict[str, Any]) -> dict[str, Any]:
+    if None in item:  # csv.DictReader files cells beyond the header under None
+        raise CommandError(f"line {number}: more cells than the header has columns")
     unknown = set(item) - set(FIELDS)
     if unknown:
         raise CommandError(f"line {number}: unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(FIELDS)}")
@@ -123,9 +125,10 @@ class Command(BaseCommand):
             if batch:
                 self._flush(batch, actor, options["update"])
                 progress.advance(len(batch))
-        except CommandError as exc:
+        except (CommandError, UnicodeDecodeError, csv.Error) as exc:
             done = self.counts["created"] + self.counts["updated"]
-            raise CommandError(f"{exc} — {done} user(s) were written before it; fix the input and run again") from exc
+            problem = f"{path} is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise CommandError(f"{problem} — {done} user(s) were written before it; fix the input and run again") from exc
         finally:
             if stream is not sys.stdin:
                 stream.close()
