@@ -11,12 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
-from apps.common.api import OffsetPagination, OkSerializer, error_responses, ok
+from apps.common.api import TOKEN_ERRORS, OffsetPagination, OkSerializer, error_responses, ok
 from apps.common.errors import Code
 from apps.messaging import selectors, services
 from apps.messaging.store import message_wire
 
-TOKEN_ERRORS = (Code.TOKEN_EXPIRED, Code.TOKEN_INVALID, Code.TOKEN_KICKED, Code.TOKEN_UNKNOWN)
 CONV_ERRORS = (Code.NOT_FOUND, Code.NO_PERMISSION, *TOKEN_ERRORS)
 
 
