@@ -2,19 +2,23 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from imserver.gctuning import tune_gc_for_server  # noqa: E402
+from imserver.http import PersistentConnectionASGIHandler  # noqa: E402
 from imserver.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": PersistentConnectionASGIHandler(),
         # Token auth is in the query string or subprotocol (not cookies), so any origin may connect.
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+tune_gc_for_server()  # last: everything loaded so far is frozen out of the collector's scans
