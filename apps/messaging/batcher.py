@@ -1,12 +1,18 @@
 """The per-process send batcher (DESIGN §9).
 
 Websocket sends queue here and are stored together: one call of
-:func:`apps.messaging.store.messages_send` per batch, on the one thread that does DB
-work (``database_sync_to_async``), so a batch is a fixed handful of statements and
-one commit. While a batch is being written the next one fills up; on an idle server a
-send is written at once (the window only applies while batches follow each other
-within ``IM_SEND_BATCH_WINDOW_MS``). Each sender is answered when its batch has
-committed; pushes then run on the event loop, off the DB thread.
+:func:`apps.messaging.store.messages_send` per batch, so a batch is a fixed handful
+of statements and one commit. While a batch is being written the next one fills up;
+on an idle server a send is written at once (the window only applies while batches
+follow each other within ``IM_SEND_BATCH_WINDOW_MS``). Each sender is answered when
+its batch has committed; pushes then run on the event loop, off the DB threads.
+
+Batches are written by ``IM_SEND_LANES`` lanes, each with its own thread and database
+connection. A conversation always maps to the same lane, so its messages are stored,
+acked and pushed in submission order, while different conversations' batches overlap
+their database round trips. With one lane (the default on SQLite, which has one
+writer anyway) batches run on the thread that does all other DB work
+(``database_sync_to_async``).
 """
 
 from __future__ import annotations
@@ -16,51 +22,75 @@ import contextlib
 import logging
 import time
 import weakref
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from apps.common.errors import Code, DomainError
 from apps.messaging.delivery import adeliver_messages
+from apps.messaging.models import SessionType
 from apps.messaging.store import SendRequest, SendResult, messages_send
 
 log = logging.getLogger(__name__)
 
+Waiter = tuple[SendRequest, "asyncio.Future[SendResult | DomainError]"]
 
-class SendBatcher:
-    def __init__(self) -> None:
-        self._queue: list[tuple[SendRequest, asyncio.Future[SendResult | DomainError]]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._last_end = 0.0
-        self._delivery: asyncio.Task[None] | None = None
-        self.batches = 0  # counters for tests and stats
-        self.largest = 0
 
-    async def submit(self, req: SendRequest) -> SendResult | DomainError:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[SendResult | DomainError] = loop.create_future()
-        self._queue.append((req, fut))
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run())
-        return await fut
+def _in_lane(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with the connection housekeeping ``database_sync_to_async`` does around a call."""
 
-    async def _run(self) -> None:
-        while self._queue:
+    def call(*args: Any) -> Any:
+        close_old_connections()
+        try:
+            return fn(*args)
+        finally:
+            close_old_connections()
+
+    return call
+
+
+class _Lane:
+    def __init__(self, owner: SendBatcher, index: int, executor: ThreadPoolExecutor | None) -> None:
+        self.owner = owner
+        self.index = index
+        self.queue: list[Waiter] = []
+        self.task: asyncio.Task[None] | None = None
+        self.last_end = 0.0
+        self.delivery: asyncio.Task[None] | None = None
+        if executor is None:
+            self.store = database_sync_to_async(messages_send)
+        else:
+            self.store = SyncToAsync(_in_lane(messages_send), thread_sensitive=False, executor=executor)
+
+    def submit(self, item: Waiter) -> None:
+        self.queue.append(item)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def run(self) -> None:
+        while self.queue:
             window = settings.IM_SEND_BATCH_WINDOW_MS / 1000.0
             size = settings.IM_SEND_BATCH_MAX
-            if window > 0 and len(self._queue) < size and time.monotonic() - self._last_end < window:
+            if window > 0 and len(self.queue) < size and time.monotonic() - self.last_end < window:
                 await asyncio.sleep(window)  # busy: let the batch fill up a little
-            batch, self._queue = self._queue[:size], self._queue[size:]
+            batch, self.queue = self.queue[:size], self.queue[size:]
             started = time.monotonic()
             try:
-                results = await database_sync_to_async(messages_send)([req for req, _ in batch])
+                results = await self.store([req for req, _ in batch])
             except Exception:
                 log.exception("send batch of %d failed", len(batch))
                 results = [DomainError(Code.INTERNAL, "message could not be stored")] * len(batch)
-            self._last_end = time.monotonic()
-            log.debug("stored a batch of %d in %.1f ms", len(batch), (self._last_end - started) * 1000)
-            self.batches += 1
-            self.largest = max(self.largest, len(batch))
+            self.last_end = time.monotonic()
+            log.debug("lane %d stored a batch of %d in %.1f ms", self.index, len(batch),
+                      (self.last_end - started) * 1000)
+            self.owner.batches += 1
+            self.owner.largest = max(self.owner.largest, len(batch))
             stored = []
             for (_req, fut), result in zip(batch, results, strict=True):
                 if not fut.done():
@@ -68,7 +98,7 @@ class SendBatcher:
                 if isinstance(result, SendResult) and result.message is not None:
                     stored.append((result.message, result.origin))
             if stored:
-                self._delivery = asyncio.get_running_loop().create_task(self._deliver_after(self._delivery, stored))
+                self.delivery = asyncio.get_running_loop().create_task(self._deliver_after(self.delivery, stored))
 
     async def _deliver_after(self, previous: asyncio.Task[None] | None, stored: list[tuple[dict, str | None]]) -> None:
         """Push a batch once the previous batch's pushes are out, so pushes leave in seq order."""
@@ -79,6 +109,45 @@ class SendBatcher:
             await adeliver_messages(stored)
         except Exception:
             log.exception("delivery of a batch of %d failed", len(stored))
+
+
+def lane_count() -> int:
+    """``IM_SEND_LANES``; 0 (the default) picks 1 on SQLite and 2 elsewhere."""
+    lanes = int(getattr(settings, "IM_SEND_LANES", 0))
+    if lanes > 0:
+        return lanes
+    return 1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
+
+
+def lane_key(req: SendRequest) -> str:
+    """The conversation a send goes to, as far as lanes care (computed before validation)."""
+    if req.session_type == SessionType.GROUP:
+        return f"g:{req.group_id}"
+    a, b = sorted((str(req.send_id), str(req.recv_id)))
+    return f"{req.session_type}:{a}:{b}"
+
+
+class SendBatcher:
+    def __init__(self, lanes: int | None = None) -> None:
+        n = lane_count() if lanes is None else max(1, lanes)
+        self._executors = [ThreadPoolExecutor(1, thread_name_prefix=f"im-send-{i}") for i in range(n)] if n > 1 else []
+        self._lanes = [_Lane(self, i, self._executors[i] if n > 1 else None) for i in range(n)]
+        self.batches = 0  # counters for tests and stats
+        self.largest = 0
+
+    @property
+    def lanes(self) -> int:
+        return len(self._lanes)
+
+    async def submit(self, req: SendRequest) -> SendResult | DomainError:
+        fut: asyncio.Future[SendResult | DomainError] = asyncio.get_running_loop().create_future()
+        lane = self._lanes[zlib.crc32(lane_key(req).encode()) % len(self._lanes)] if len(self._lanes) > 1 else self._lanes[0]
+        lane.submit((req, fut))
+        return await fut
+
+    def close(self) -> None:
+        for ex in self._executors:
+            ex.shutdown(wait=False)
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SendBatcher] = weakref.WeakKeyDictionary()

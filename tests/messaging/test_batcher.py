@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import zlib
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,7 +14,7 @@ from django.db import close_old_connections, connection
 
 from apps.common.errors import DomainError
 from apps.messaging import services
-from apps.messaging.batcher import SendBatcher
+from apps.messaging.batcher import SendBatcher, lane_key
 from apps.messaging.models import Conversation, Message, OfflineMessage
 from apps.messaging.store import SendRequest
 
@@ -117,3 +118,25 @@ def test_concurrent_transactions_from_many_threads_never_share_or_skip_a_seq(set
         seqs = sorted(Message.objects.filter(conversation_id=cid).values_list("seq", flat=True))
         assert seqs == list(range(1, 101))
         assert Conversation.objects.get(conversation_id=cid).max_seq == 100
+
+
+async def test_two_lanes_write_in_parallel_and_keep_each_conversations_order(settings):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer: it runs one lane")
+    settings.IM_SEND_RATE_PER_SECOND = 0
+    recipients = [f"r{i}" for i in range(8)]
+    await database_sync_to_async(_users)("alice", *recipients)
+    batcher = SendBatcher(lanes=2)
+    try:
+        reqs = [_req(i, recv=recipients[i % 8]) for i in range(160)]
+        results = await asyncio.gather(*(batcher.submit(r) for r in reqs))
+    finally:
+        batcher.close()
+    by_conv: dict[str, list[int]] = {}
+    for result in results:
+        by_conv.setdefault(result.ack["conversation_id"], []).append(result.ack["seq"])
+    assert len(by_conv) == 8
+    assert all(seqs == list(range(1, 21)) for seqs in by_conv.values())  # submission order per conversation
+    lanes_used = {zlib.crc32(lane_key(r).encode()) % 2 for r in reqs}
+    assert lanes_used == {0, 1}
+    assert await database_sync_to_async(Message.objects.count)() == 160
