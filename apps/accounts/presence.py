@@ -136,6 +136,39 @@ def presence_refresh(*, user_id: str, conn_id: str, platform_id: int) -> None:
     presence_connect(user_id=user_id, conn_id=conn_id, platform_id=platform_id)
 
 
+def presence_refresh_many(*, entries: list[tuple[str, str, int]], chunk: int = 1000) -> None:
+    """Extend the expiry of many live connections ``(user_id, conn_id, platform_id)`` at once.
+
+    A connection whose entry had lapsed (Redis restarted, a stalled node) is added
+    back, and its user's watchers hear that the user is online again.
+    """
+    now = time.time()
+    exp = now + _ttl()
+    client = _client()
+    back: set[str] = set()
+    if client is None:
+        with _local.lock:
+            for user_id, conn_id, platform_id in entries:
+                conns = _local.conns.setdefault(user_id, {})
+                old = conns.get(conn_id)
+                if old is None or old[1] <= now:
+                    back.add(user_id)
+                conns[conn_id] = (platform_id, exp)
+    else:
+        for start in range(0, len(entries), chunk):
+            part = entries[start : start + chunk]
+            pipe = client.pipeline(transaction=False)
+            for user_id, conn_id, platform_id in part:
+                member = f"{conn_id}|{platform_id}"
+                pipe.zscore(_pkey(user_id), member)
+                pipe.zadd(_pkey(user_id), {member: exp})
+                pipe.expire(_pkey(user_id), _ttl() + 5)
+            old_scores = pipe.execute()[::3]
+            back.update(uid for (uid, _c, _p), old in zip(part, old_scores, strict=True) if old is None or old <= now)
+    for user_id in back:
+        _notify_watchers(user_id, presence_online_platforms(user_id=user_id))
+
+
 def presence_disconnect(*, user_id: str, conn_id: str, platform_id: int) -> None:
     before, after = _set_conn(user_id, conn_id, platform_id, alive=False)
     if before != after:

@@ -84,7 +84,11 @@ def _token_status(claims: TokenClaims) -> int:
 
 def token_validate(token: str) -> TokenClaims:
     """Decode and check revocation; raises DomainError 1501/1502/1506/1507."""
-    claims = token_decode(token)
+    return token_check(token_decode(token))
+
+
+def token_check(claims: TokenClaims) -> TokenClaims:
+    """Check the revocation status of already decoded claims (1506/1507)."""
     status = _token_status(claims)
     if status == _UNKNOWN:
         raise DomainError(Code.TOKEN_UNKNOWN, "token is not known to this server")

@@ -9,7 +9,6 @@ still recycled around every DB call by ``database_sync_to_async``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -25,10 +24,10 @@ from django.conf import settings
 from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, token_validate
+from apps.accounts.tokens import TokenClaims, token_check, token_decode
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
-from apps.messaging import delivery, protocol, selectors, services
+from apps.messaging import delivery, housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
 from apps.messaging.store import SendRequest, now_ms
@@ -43,15 +42,15 @@ def connection_count() -> int:
     return _connections
 
 
-def _validate(token: str) -> tuple[TokenClaims, tuple[str, str]]:
-    """The token's claims and the user's (nickname, face_url); one DB hop at connect."""
-    claims = token_validate(token)
+def _validate(claims: TokenClaims) -> tuple[str, str]:
+    """Revocation status and the user's (nickname, face_url); the one DB hop at connect."""
+    token_check(claims)
     row = User.objects.filter(user_id=claims.user_id).values_list("nickname", "face_url", "is_banned").first()
     if row is None:
         raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
     if row[2]:
         raise DomainError(Code.TOKEN_KICKED, "the user is banned")
-    return claims, (row[0], row[1])
+    return row[0], row[1]
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -62,8 +61,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     face_url = ""
     _closed = False
     _counted = False
-    _watchdog: asyncio.Task[None] | None = None
-    _presence_task: asyncio.Task[None] | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -76,9 +73,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self._counted = False
         self._bad_frames = 0
         self._bad_since = 0.0
-        self._last_rx = time.monotonic()
-        self._peers: dict[str, list[str]] = {}
-        self._typing_groups: dict[str, str] = {}
+        self.last_rx = time.monotonic()
+        # typing targets per conversation, made on the first typing frame (most sockets never send one)
+        self._peers: dict[str, list[str]] | None = None
+        self._typing_groups: dict[str, str] | None = None
         offered = list(self.scope.get("subprotocols") or [])
         self._subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else (offered[0] if offered else None)
         try:
@@ -110,26 +108,24 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 platform = -1
         if platform is not None and platform not in PLATFORM_IDS:
             raise DomainError(Code.BAD_CONNECTION_ARGS, f"platform_id must be one of {sorted(PLATFORM_IDS)}")
-        claims, profile = await database_sync_to_async(_validate)(token)
+        claims = token_decode(token)  # signature and expiry: no I/O
         if platform is not None and platform != claims.platform_id:
             raise DomainError(Code.BAD_CONNECTION_ARGS, "platform_id does not match the token's platform")
-        self.user_id, self.platform_id, self.jti = claims.user_id, claims.platform_id, claims.jti
-        self.nickname, self.face_url = profile
+        # Join the user's push group *before* checking revocation, so a kick sent while
+        # the check runs is not missed; events wait until this handler returns.
         group = user_group(claims.user_id)
         await self.channel_layer.group_add(group, self.channel_name)
-        try:  # a kick sent between the first check and joining the group would be missed: check again
-            await database_sync_to_async(token_validate)(token)
+        try:
+            self.nickname, self.face_url = await database_sync_to_async(_validate)(claims)
         except DomainError:
             await self.channel_layer.group_discard(group, self.channel_name)
-            self.user_id = None
             raise
+        self.user_id, self.platform_id, self.jti = claims.user_id, claims.platform_id, claims.jti
         await self.accept(self._subprotocol)
         _connections += 1
         self._counted = True
-        if settings.IM_WS_IDLE_TIMEOUT_SECONDS > 0:
-            self._watchdog = asyncio.get_running_loop().create_task(self._idle_watch())
+        await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
         await self._presence("presence_connect")
-        self._presence_task = asyncio.get_running_loop().create_task(self._presence_refresh())
         await self.send(
             text_data=protocol.reply(
                 None,
@@ -140,9 +136,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         global _connections
-        for task in (self._watchdog, self._presence_task):
-            if task is not None:
-                task.cancel()
+        housekeeping.unregister(self)
         if self._counted:
             _connections -= 1
             self._counted = False
@@ -162,29 +156,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         except Exception:
             log.exception("%s failed for %s", name, self.user_id)
 
-    async def _presence_refresh(self) -> None:
-        interval = max(5.0, getattr(settings, "IM_PRESENCE_TTL_SECONDS", 120) / 3)
-        while True:
-            await asyncio.sleep(interval)
-            await self._presence("presence_refresh")
-
     async def _close(self, code: int, reason: str | None = None) -> None:
         """Close from the server side; nothing more is sent or handled on this connection."""
         self._closed = True
         await self.close(code, reason)
 
-    async def _idle_watch(self) -> None:
-        timeout = settings.IM_WS_IDLE_TIMEOUT_SECONDS
-        while True:
-            remaining = self._last_rx + timeout - time.monotonic()
-            if remaining <= 0:
-                await self._close(protocol.CLOSE_IDLE_TIMEOUT, "idle timeout")
-                return
-            await asyncio.sleep(remaining)
+    async def idle_close(self) -> None:
+        """Called by the housekeeper when nothing arrived for ``IM_WS_IDLE_TIMEOUT_SECONDS``."""
+        if not self._closed:
+            await self._close(protocol.CLOSE_IDLE_TIMEOUT, "idle timeout")
 
     # ------------------------------------------------------------- frames
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        self._last_rx = time.monotonic()
+        self.last_rx = time.monotonic()
         if self.user_id is None or self._closed:
             return
         if text_data is None:
@@ -302,6 +286,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def op_typing(self, data: dict[str, Any]) -> dict[str, Any]:
         cid, typing = protocol.parse_typing(data)
+        if self._peers is None or self._typing_groups is None:
+            self._peers, self._typing_groups = {}, {}
         peers = self._peers.get(cid)
         if peers is None and cid not in self._typing_groups:
             conv, _role = await database_sync_to_async(selectors.conversation_for_user)(
@@ -344,6 +330,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def push_frame(self, event: dict[str, Any]) -> None:
         if event.get("skip") != self.channel_name and self.user_id is not None and not self._closed:
             await self.send(text_data=event["frame"])
+
+    async def push_local(self, frame: str) -> None:
+        """A node push (group fan-out) for this connection's user."""
+        if self.user_id is not None and not self._closed:
+            await self.send(text_data=frame)
 
     async def presence_change(self, event: dict[str, Any]) -> None:
         if self.user_id is not None and not self._closed:

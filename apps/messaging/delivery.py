@@ -12,7 +12,11 @@ task (:mod:`apps.messaging.tasks`), so the sender's ack never waits for the grou
 The task reads the member list and pushes it in chunks of ``IM_FANOUT_CHUNK_SIZE``;
 with a broker, every chunk beyond the first is a task of its own, so several workers
 share a large group and a worker lost mid-way costs one chunk's redelivery. Without a
-broker (the embedded default) the same tasks run eagerly, in-process.
+broker (the embedded default) the same tasks run eagerly, in-process. A chunk is one
+*node push*: a single ``push.many`` event (frame + user ids) to the ``im.nodes`` group,
+which every server process joins; each process rings its own connections of those users
+(:mod:`apps.messaging.housekeeping`), so a 500-member chunk is one channel-layer message
+per node instead of 500.
 
 Pushes are idempotent: a redelivered chunk rings the same members again with the same
 seq, and clients drop seqs they already hold.
@@ -43,6 +47,8 @@ from apps.messaging.models import SessionType
 log = logging.getLogger(__name__)
 
 PUSH_EVENT = "push.frame"
+NODES_GROUP = "im.nodes"  # every server process (node) with live connections is in it
+NODE_PUSH_EVENT = "push.many"
 
 
 def push_frame(op: str, data: Any) -> str:
@@ -158,8 +164,21 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
 
 
 def push_chunk(frame: str, user_ids: list[str], skip: str | None = None) -> None:
-    """Push one pre-serialized frame to one chunk of users (sync context)."""
-    _run(_send_many(user_ids, _event(frame, skip)))
+    """Push one pre-serialized frame to one chunk of users (sync context): one node push."""
+    _run(_send_to_nodes(user_ids, frame, skip))
+
+
+async def _send_to_nodes(user_ids: Iterable[str], frame: str, skip: str | None) -> None:
+    """One channel-layer message to every node; each rings its own connections of ``user_ids``
+    (:mod:`apps.messaging.housekeeping`)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": list(dict.fromkeys(user_ids)), "skip": skip}
+    try:
+        await layer.group_send(NODES_GROUP, event)
+    except Exception:  # a failed ring loses nothing stored
+        log.exception("node push to %d users failed", len(event["users"]))
 
 
 _worker_loop: asyncio.AbstractEventLoop | None = None

@@ -54,6 +54,42 @@ def test_refresh_keeps_a_live_connection_online(backend, settings):
         assert presence.presence_online_platforms(user_id="carol") == [3]
 
 
+def test_refresh_many_extends_every_connection_in_one_call(backend, settings):
+    settings.IM_PRESENCE_TTL_SECONDS = 30
+    start = time.time()
+    entries = [(f"m{i}", f"conn{i}", 1 + i % 2) for i in range(2500)]
+    for user_id, conn_id, platform_id in entries[:3]:
+        presence.presence_connect(user_id=user_id, conn_id=conn_id, platform_id=platform_id)
+    with time_machine.travel(start + 20, tick=False):
+        presence.presence_refresh_many(entries=entries)
+    with time_machine.travel(start + 45, tick=False):
+        online = presence.presence_online_map(user_ids=[u for u, _c, _p in entries])
+    assert online == {u: [p] for u, _c, p in entries}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_refresh_many_tells_watchers_when_a_lapsed_connection_comes_back(backend, settings):
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    settings.IM_PRESENCE_TTL_SECONDS = 30
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(user_group("watcher2"), channel)
+    await sync_to_async(presence.presence_watch)(watcher_id="watcher2", user_ids=["erin", "frank"])
+    await sync_to_async(presence.presence_connect)(user_id="erin", conn_id="e", platform_id=2)
+    first = await asyncio.wait_for(layer.receive(channel), timeout=5)
+    assert first["user_id"] == "erin" and first["online"] is True
+    # frank's entry is gone (say Redis restarted) while his socket lives on: the refresh restores it
+    await sync_to_async(presence.presence_refresh_many)(entries=[("erin", "e", 2), ("frank", "f", 5)])
+    event = await asyncio.wait_for(layer.receive(channel), timeout=5)
+    assert event == {"type": "presence.change", "user_id": "frank", "online": True, "platform_ids": [5]}
+    with pytest.raises(TimeoutError):  # erin never lapsed: nothing to say about her
+        await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+    await layer.group_discard(user_group("watcher2"), channel)
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_watchers_get_a_change_event_when_status_changes(backend, settings):
     import asyncio
