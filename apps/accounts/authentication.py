@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -11,6 +12,15 @@ from rest_framework.request import Request
 from apps.accounts.models import User
 from apps.accounts.tokens import TokenClaims, token_validate
 from apps.common.errors import Code, DomainError
+
+
+def _user_by_id(user_id: str) -> User | None:
+    """The whole user row by ``user_id`` (views and services use any field), without the ORM's
+    query compilation: every authenticated request makes this lookup."""
+    qn = connection.ops.quote_name
+    table, column = qn(User._meta.db_table), qn(User._meta.get_field("user_id").column)
+    sql = f"SELECT * FROM {table} WHERE {column} = %s"  # noqa: S608 - model names only, the id is a parameter
+    return next(iter(User.objects.raw(sql, [user_id])), None)
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -23,7 +33,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise DomainError(Code.TOKEN_INVALID, "Authorization header must be 'Bearer <token>'")
         claims = token_validate(parts[1].decode("latin-1"))
-        user = User.objects.filter(user_id=claims.user_id).first()
+        user = _user_by_id(claims.user_id)
         if user is None:
             raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
         if user.is_banned:

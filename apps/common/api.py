@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -101,6 +102,24 @@ def paginate(view: APIView, request: Request, qs: Any, output: Any) -> Response:
     paginator = OffsetPagination()
     page = paginator.paginate_queryset(qs, request, view=view)
     return paginator.get_paginated_response(output(page, many=True).data)
+
+
+def paginate_rows(
+    view: APIView, request: Request, qs: Any, render: Callable[[list[Any]], list[Any]], count: Callable[[], int],
+) -> Response:
+    """:func:`paginate` for a queryset of plain rows: the same ``count``, ``next``, ``previous`` and
+    ``results`` (the page's rows through ``render``); the page is read first, so ``count()`` (a COUNT
+    query) only runs when the page does not tell the total (a full page, or an empty one past 0)."""
+    paginator = OffsetPagination()
+    paginator.request = request
+    paginator.limit = paginator.get_limit(request)
+    paginator.offset = paginator.get_offset(request)
+    rows = list(qs[paginator.offset : paginator.offset + paginator.limit])
+    if (rows and len(rows) < paginator.limit) or (not rows and not paginator.offset):
+        paginator.count = paginator.offset + len(rows)
+    else:
+        paginator.count = count()
+    return paginator.get_paginated_response(render(rows))
 
 
 def paged(name: str, item: serializers.Serializer) -> serializers.Serializer:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db import connection
 
 from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
@@ -281,56 +281,124 @@ def messages_pull(
 
 
 # --------------------------------------------------------------- REST listings
-def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[dict[str, Any]]:
-    """The user's conversations with messages: pinned first, then by last message time."""
-    states = _user_conversations(user_id)
-    if not states:
-        return []
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# one row per conversation of the user with a state row: the state and the conversation, joined
+_LIST_COLUMNS = (
+    "uc.conversation_id, uc.session_type, uc.read_seq, uc.is_pinned, uc.recv_opt, uc.draft, uc.draft_time, "
+    "uc.is_hidden, uc.frozen_max_seq, c.session_type, c.group_id, c.user_a, c.user_b, c.max_seq, c.min_seq, "
+    "c.last_msg_time"
+)
+
+
+def _conversation_rows(user_id: str) -> list[tuple[Any, ...]]:
+    """The rows :func:`_user_conversations` gives and their conversations with messages, as tuples
+    in :data:`_LIST_COLUMNS` order, ``frozen_max_seq`` replaced by the user's ``limit`` (0: none).
+    One joined query, and one more only for groups the user is in without a state row."""
+    group_cids = {group_conversation_id(g) for g in _user_group_ids(user_id)}
+    sql = (
+        f"SELECT {_LIST_COLUMNS} FROM {_table(UserConversation)} uc "  # noqa: S608 - constants
+        f"JOIN {_table(Conversation)} c ON c.conversation_id = uc.conversation_id "
+        "WHERE uc.owner_id = %s AND c.max_seq > 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        rows = []
+        for row in cursor.fetchall():
+            cid, state_type, frozen = row[0], row[1], row[8]
+            if state_type == SessionType.GROUP and cid not in group_cids:
+                if not frozen:
+                    continue  # a group the user never belonged to
+                rows.append(row)  # a group the user left: readable up to the seq frozen then
+            else:
+                rows.append((*row[:8], 0, *row[9:]))
+    # groups the user is in without a state row (never sent or read there): an empty state
+    missing = group_cids.difference(r[0] for r in rows)
+    if missing:
+        rows.extend(
+            (cid, SessionType.GROUP, 0, False, 0, "", 0, False, 0, *rest)
+            for cid, *rest in Conversation.objects.filter(conversation_id__in=missing, max_seq__gt=0).values_list(
+                "conversation_id", "session_type", "group_id", "user_a", "user_b", "max_seq", "min_seq", "last_msg_time"
+            )
+        )
+    return rows
+
+
+def conversation_rows(*, user_id: str, include_hidden: bool = False) -> list[tuple[Any, ...]]:
+    """The user's conversations with messages as raw rows (:func:`_conversation_rows`), pinned
+    first, then by last message time: cheap to count and page; :func:`conversation_items`
+    renders a page of them."""
+    rows = _conversation_rows(user_id)
+    if not include_hidden:
+        rows = [r for r in rows if not r[7]]
+    rows.sort(key=lambda r: (not r[3], -r[15], r[0]))
+    return rows
+
+
+def conversation_items(*, user_id: str, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows of :func:`conversation_rows` as the conversation list's items (without the last message)."""
     items = []
-    for conv in Conversation.objects.filter(conversation_id__in=list(states), max_seq__gt=0):
-        state = states[conv.conversation_id]
-        if state.get("is_hidden") and not include_hidden:
-            continue
-        conv.max_seq = _visible_max(conv.max_seq, state)
-        read_seq = min(state["read_seq"], conv.max_seq)
+    for (
+        cid, _state_type, state_read_seq, is_pinned, recv_opt, draft, draft_time, is_hidden, limit,
+        session_type, group_id, user_a, user_b, max_seq, min_seq, last_msg_time,
+    ) in rows:
+        if limit:
+            max_seq = min(max_seq, limit)
+        read_seq = min(state_read_seq, max_seq)
+        is_group = session_type == SessionType.GROUP
         items.append(
             {
-                "conversation_id": conv.conversation_id,
-                "session_type": conv.session_type,
-                "group_id": conv.group_id,
-                "peer_id": next(iter(peers_of(conv, user_id)), user_id) if conv.session_type != SessionType.GROUP else "",
-                "max_seq": conv.max_seq,
-                "min_seq": conv.min_seq,
+                "conversation_id": cid,
+                "session_type": session_type,
+                "group_id": group_id,
+                "peer_id": "" if is_group else next((u for u in (user_a, user_b) if u and u != user_id), user_id),
+                "max_seq": max_seq,
+                "min_seq": min_seq,
                 "read_seq": read_seq,
-                "unread_count": max(0, conv.max_seq - read_seq),
-                "last_msg_time": conv.last_msg_time,
-                "is_pinned": bool(state.get("is_pinned", False)),
-                "recv_opt": state.get("recv_opt", 0),
-                "draft": state.get("draft", ""),
-                "draft_time": state.get("draft_time", 0),
-                "is_hidden": bool(state.get("is_hidden", False)),
-                "is_member": conv.session_type != SessionType.GROUP or not state.get("limit"),
+                "unread_count": max(0, max_seq - read_seq),
+                "last_msg_time": last_msg_time,
+                "is_pinned": bool(is_pinned),
+                "recv_opt": recv_opt,
+                "draft": draft,
+                "draft_time": draft_time,
+                "is_hidden": bool(is_hidden),
+                "is_member": not is_group or not limit,
             }
         )
-    items.sort(key=lambda c: (not c["is_pinned"], -c["last_msg_time"], c["conversation_id"]))
     return items
+
+
+def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[dict[str, Any]]:
+    """The user's conversations with messages: pinned first, then by last message time."""
+    return conversation_items(
+        user_id=user_id, rows=conversation_rows(user_id=user_id, include_hidden=include_hidden)
+    )
 
 
 def conversations_decorate(*, user_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add the last message and, for single chats, the peer's read seq (two queries per page)."""
     if not items:
         return items
-    cond = Q()
-    for c in items:
-        cond |= Q(conversation_id=c["conversation_id"], seq=c["max_seq"])
-    last = {m.conversation_id: m for m in Message.objects.filter(cond)}
-    peers = {c["peer_id"]: c["conversation_id"] for c in items if c["session_type"] != SessionType.GROUP}
-    peer_read = {
-        (owner, cid): seq
-        for owner, cid, seq in UserConversation.objects.filter(
-            owner_id__in=list(peers), conversation_id__in=list(peers.values())
-        ).values_list("owner_id", "conversation_id", "read_seq")
+    pairs = " OR ".join(["(conversation_id = %s AND seq = %s)"] * len(items))
+    last = {
+        m.conversation_id: m
+        for m in Message.objects.raw(
+            f"SELECT * FROM {_table(Message)} WHERE {pairs}",  # noqa: S608 - constants, values are parameters
+            [v for c in items for v in (c["conversation_id"], c["max_seq"])],
+        )
     }
+    singles = [(c["peer_id"], c["conversation_id"]) for c in items if c["session_type"] != SessionType.GROUP]
+    peer_read: dict[tuple[str, str], int] = {}
+    if singles:
+        pairs = " OR ".join(["(owner_id = %s AND conversation_id = %s)"] * len(singles))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT owner_id, conversation_id, read_seq FROM {_table(UserConversation)} WHERE {pairs}",  # noqa: S608
+                [v for pair in singles for v in pair],
+            )
+            peer_read = {(owner, cid): seq for owner, cid, seq in cursor.fetchall()}
     for c in items:
         msg = last.get(c["conversation_id"])
         c["last_message"] = message_wire(msg) if msg is not None else None

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
-from apps.common.api import TOKEN_ERRORS, OffsetPagination, OkSerializer, error_responses, ok
+from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
 from apps.messaging import selectors, services
 from apps.messaging.store import message_wire
@@ -90,12 +90,14 @@ class ConversationsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
-        items = selectors.conversations_list(
-            user_id=request.user.user_id, include_hidden=params.validated_data["include_hidden"]
-        )
-        paginator = OffsetPagination()
-        page = paginator.paginate_queryset(items, request, view=self)  # type: ignore[arg-type]
-        return paginator.get_paginated_response(selectors.conversations_decorate(user_id=request.user.user_id, items=page))
+        user_id = request.user.user_id
+        rows = selectors.conversation_rows(user_id=user_id, include_hidden=params.validated_data["include_hidden"])
+
+        def render(page: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+            items = selectors.conversation_items(user_id=user_id, rows=page)
+            return selectors.conversations_decorate(user_id=user_id, items=items)
+
+        return paginate_rows(self, request, rows, render, lambda: len(rows))
 
 
 class ConversationDetailApi(APIView):

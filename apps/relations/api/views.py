@@ -21,10 +21,11 @@ from apps.common.api import (
     ok,
     paged,
     paginate,
+    paginate_rows,
 )
 from apps.common.errors import Code, DomainError
 from apps.relations import selectors, services
-from apps.relations.api.serializers import BlackOutput, FriendOutput, FriendRequestOutput
+from apps.relations.api.serializers import BlackOutput, FriendOutput, FriendRequestOutput, friends_render
 from apps.relations.models import HandleResult
 
 USER_PATH = OpenApiParameter(
@@ -149,8 +150,10 @@ class FriendsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        qs = selectors.friend_list(owner_id=request.user.user_id, **params.validated_data)
-        return paginate(self, request, qs, FriendOutput)
+        args = {"owner_id": request.user.user_id, **params.validated_data}
+        return paginate_rows(
+            self, request, selectors.friend_list_rows(**args), friends_render, lambda: selectors.friend_count(**args)
+        )
 
 
 class FriendDetailApi(APIView):
