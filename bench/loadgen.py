@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import heapq
 import itertools
+import random
 import sys
 import time
 import traceback
@@ -80,6 +82,7 @@ class LoadGen:
         self.hb_rtts: list[tuple[float, float]] = []  # (sent monotonic s, rtt ms)
         self.hb_sent: list[float] = []
         self.hb_errors: Counter[str] = Counter()
+        self.hb_due: list[tuple[float, int, Client]] = []  # heap of (next ping due, tie-break, client)
 
     # ------------------------------------------------------------------ frames
     def on_frame(self, c: Client, raw: str | bytes) -> None:
@@ -154,31 +157,35 @@ class LoadGen:
 
     # --------------------------------------------------------------- commands
     async def _heartbeat_loop(self, interval: float) -> None:
-        """Round-robin pings so that every live client pings about every ``interval`` seconds."""
-        i = 0
+        """Every connected client pings every ``interval`` seconds, counted from its own connect
+        (first ping at a random point of the first interval), like a real client's timer. A heap
+        of due times: one ping costs O(log n), however many clients there are."""
         while True:
-            live = [c for c in self.clients if c.ws is not None and not c.closed]
-            if not live:
-                await asyncio.sleep(0.1)
-                continue
-            c = live[i % len(live)]
-            i += 1
-            sent = now_ns()
-            t_sent = time.monotonic()
+            now = time.monotonic()
+            while self.hb_due and self.hb_due[0][0] <= now:
+                _due, k, c = heapq.heappop(self.hb_due)
+                if c.ws is None or c.closed:
+                    continue
+                heapq.heappush(self.hb_due, (now + interval, k, c))
+                sent = now_ns()
+                t_sent = time.monotonic()
 
-            def cb(frame: dict[str, Any], t: int, sent: int = sent, t_sent: float = t_sent) -> None:
-                if frame.get("code") == 0:
-                    self.hb_rtts.append((t_sent, (t - sent) / 1e6))
-                else:
-                    self.hb_errors[str(frame.get("code"))] += 1
+                def cb(frame: dict[str, Any], t: int, sent: int = sent, t_sent: float = t_sent) -> None:
+                    if frame.get("code") == 0:
+                        self.hb_rtts.append((t_sent, (t - sent) / 1e6))
+                    else:
+                        self.hb_errors[str(frame.get("code"))] += 1
 
-            try:
-                assert c.ws is not None
-                await c.ws.send(self.request(c, "ping", {}, cb))
-                self.hb_sent.append(t_sent)
-            except (ConnectionClosed, AssertionError):
-                self.hb_errors["closed"] += 1
-            await asyncio.sleep(interval / len(live))
+                try:
+                    await c.ws.send(self.request(c, "ping", {}, cb))
+                    self.hb_sent.append(t_sent)
+                except ConnectionClosed:
+                    self.hb_errors["closed"] += 1
+            wait = self.hb_due[0][0] - time.monotonic() if self.hb_due else 0.1
+            await asyncio.sleep(min(0.1, max(0.0, wait)))
+
+    def _heartbeat_add(self, c: Client, interval: float) -> None:
+        heapq.heappush(self.hb_due, (time.monotonic() + random.uniform(0, interval), next(_rid), c))
 
     async def cmd_connect(self, clients: list[list[str]], concurrency: int = 100, within: float = 600,
                           budget: float | None = None, heartbeat: float = 0) -> dict[str, Any]:
@@ -224,6 +231,8 @@ class LoadGen:
                 times.append((now_ns() - t1) / 1e6)
                 done_at.append(time.monotonic() - t0)
                 c.reader = asyncio.create_task(self.read_loop(c))
+                if heartbeat > 0:
+                    self._heartbeat_add(c, heartbeat)
 
         await asyncio.wait_for(asyncio.gather(*(one(k, c) for k, c in enumerate(new))), within)
         if skipped:
