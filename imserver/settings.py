@@ -276,6 +276,8 @@ IM_WS_MAX_CONNECTIONS = env_int("IM_WS_MAX_CONNECTIONS", 100_000, minimum=1)
 # messaging
 IM_SEND_BATCH_WINDOW_MS = env_float("IM_SEND_BATCH_WINDOW_MS", 2.0)
 IM_SEND_BATCH_MAX = env_int("IM_SEND_BATCH_MAX", 64, minimum=1)
+# threads (each with its own persistent DB connection) that run the HTTP views of one process
+IM_HTTP_THREADS = env_int("IM_HTTP_THREADS", 4, minimum=1)
 # parallel batch writers per process (own thread + DB connection each); 0: 1 on SQLite, 2 otherwise
 IM_SEND_LANES = env_int("IM_SEND_LANES", 0, minimum=0)
 IM_REVOKE_WINDOW_SECONDS = env_int("IM_REVOKE_WINDOW_SECONDS", 24 * 3600, minimum=0)
