@@ -555,8 +555,9 @@ class LoadGen:
                 "closed": sum(1 for c in self.clients if c.closed), "live": len(live)}
 
     async def cmd_rest(self, host: str, port: int, path: str, token: str, concurrency: int,
-                       duration: float) -> dict[str, Any]:
-        """Keep-alive HTTP/1.1 GETs from ``concurrency`` connections for ``duration`` seconds."""
+                       duration: float, ports: list[int] | None = None) -> dict[str, Any]:
+        """Keep-alive HTTP/1.1 GETs from ``concurrency`` connections for ``duration`` seconds
+        (spread round-robin over ``ports`` when several nodes serve)."""
         lat: list[float] = []
         status: Counter[int] = Counter()
         errors: Counter[str] = Counter()
@@ -565,7 +566,7 @@ class LoadGen:
                "Accept: application/json\r\n\r\n").encode()
         t_end = time.monotonic() + duration
 
-        async def worker() -> None:
+        async def worker(port: int) -> None:
             reader, writer = await asyncio.open_connection(host, port)
             try:
                 while time.monotonic() < t_end:
@@ -607,7 +608,8 @@ class LoadGen:
                 writer.close()
 
         t0 = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        targets = ports or [port]
+        await asyncio.gather(*(worker(targets[k % len(targets)]) for k in range(concurrency)))
         secs = time.monotonic() - t0
         return {"requests": len(lat), "seconds": round(secs, 3), "rps": round(len(lat) / secs, 1),
                 "status": {str(k): v for k, v in status.items()}, "errors": dict(errors), "latency_ms": lat,

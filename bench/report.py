@@ -135,7 +135,8 @@ def _cell(v: Any, op: str | None, target: float | None, base: Any) -> str:
         if isinstance(base, int | float) and base:
             ratio = v / base
             if op == ">=":
-                text += f" ({100 * ratio:.2g} % of base)"
+                pct = 100 * ratio
+                text += f" ({pct:,.0f} % of base)" if pct >= 10 else f" ({pct:.2g} % of base)"
             else:
                 text += f" ({ratio:.2g}× base)" if ratio < 100 else f" ({ratio:,.0f}× base)"
         if op and target is not None:
@@ -199,9 +200,14 @@ def _cpu(c: dict[str, Any] | None) -> str:
     return ", ".join(f"{k} {v:.0f}" for k, v in c.items() if v >= 0.5) or "—"
 
 
+def _who(r: dict[str, Any]) -> str:
+    return f"{r['server']} {r['mode']}" + (f" ×{r['nodes']}" if r.get("nodes", 1) > 1 else "")
+
+
 def _details(results: dict[str, Any]) -> list[str]:
     out = ["### Details", ""]
-    rows = sorted(results.values(), key=lambda r: (r["scenario"], r["server"] != "relay", r["server"], r["mode"]))
+    rows = sorted(results.values(),
+                  key=lambda r: (r["scenario"], r["server"] != "relay", r["server"], r["mode"], r.get("nodes", 1)))
     thr = [r for r in rows if r["scenario"] == "throughput"]
     if thr:
         out += ["Throughput steps (each step an open-loop 1:1 rate for a few seconds; the run stops at the "
@@ -210,7 +216,7 @@ def _details(results: dict[str, Any]) -> list[str]:
                 "| Server | offered msg/s | p50 ms | p99 ms | max ms | acked/sent | CPU % |", "|---|---|---|---|---|---|---|"]
         for r in thr:
             for st in (r.get("metrics") or {}).get("steps") or []:
-                out.append(f"| {r['server']} {r['mode']} | {_fmt(st['rate'])} | {_fmt(st['p50_ms'])} | "
+                out.append(f"| {_who(r)} | {_fmt(st['rate'])} | {_fmt(st['p50_ms'])} | "
                            f"{_fmt(st['p99_ms'])} | {_fmt(st['max_ms'])} | {st['acked']}/{st['sent']} | "
                            f"{_cpu(st.get('cpu_percent'))} |")
         out.append("")
@@ -222,7 +228,7 @@ def _details(results: dict[str, Any]) -> list[str]:
                 "| lost | CPU % |", "|---|---|---|---|---|---|---|---|"]
         for r in fan:
             for rd in (r.get("metrics") or {}).get("rounds") or []:
-                out.append(f"| {r['server']} {r['mode']} | {_fmt(rd.get('group_size'))} | {_fmt(rd['receivers'])} | "
+                out.append(f"| {_who(r)} | {_fmt(rd.get('group_size'))} | {_fmt(rd['receivers'])} | "
                            f"{rd['rate']} | {_fmt(rd['last_member_p50_ms'])} / {_fmt(rd['last_member_p99_ms'])} | "
                            f"{_fmt(rd['delivery_p50_ms'])} / {_fmt(rd['delivery_p99_ms'])} | {rd['lost']} | "
                            f"{_cpu(rd.get('cpu_percent'))} |")
@@ -247,7 +253,7 @@ def _details(results: dict[str, Any]) -> list[str]:
             else:
                 cpu = (m.get("friends") or {}).get("cpu_percent")
                 note = f"friends page {(m.get('friends') or {}).get('body_bytes')} bytes"
-            out.append(f"| {r['scenario']} | {r['server']} {r['mode']} | {_cpu(cpu)} | {note} |")
+            out.append(f"| {r['scenario']} | {_who(r)} | {_cpu(cpu)} | {note} |")
     return out
 
 

@@ -378,8 +378,8 @@ def rest(ctx: Ctx) -> dict[str, Any]:
         lg.call("close")
         for name, path in (("friends", "/api/v1/friends?limit=50"), ("conversations", "/api/v1/conversations")):
             meter = ctx.meter(fleet).start()
-            r = lg.call("rest", host="127.0.0.1", port=ctx.topo.http_port, path=path, token=tok[owner],
-                        concurrency=conc, duration=duration, timeout=duration + 120)
+            r = lg.call("rest", host="127.0.0.1", port=ctx.topo.http_port, ports=ctx.topo.http_ports, path=path,
+                        token=tok[owner], concurrency=conc, duration=duration, timeout=duration + 120)
             cpu = meter.stop()
             lat = summarize(r["latency_ms"])
             out[name] = {"rps": r["rps"], "p50_ms": lat["p50"], "p99_ms": lat["p99"], "max_ms": lat["max"],

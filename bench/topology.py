@@ -135,6 +135,11 @@ class Topology:
         for port in self.ports:
             self._wait_http(port)
 
+    @property
+    def http_ports(self) -> list[int]:
+        """Where REST is served: every node (the relay has a port of its own for HTTP)."""
+        return [self.http_port] if self.server == "relay" else list(self.ports)
+
     def _check_alive(self) -> None:
         for name, proc in self.procs:
             if proc.poll() is not None:
