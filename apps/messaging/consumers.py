@@ -122,6 +122,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             raise
         self.user_id, self.platform_id, self.jti = claims.user_id, claims.platform_id, claims.jti
         await self.accept(self._subprotocol)
+        self.last_rx = time.monotonic()  # idle from here on: the handshake's own time does not count
         _connections += 1
         self._counted = True
         await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
