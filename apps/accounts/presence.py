@@ -132,10 +132,6 @@ def presence_connect(*, user_id: str, conn_id: str, platform_id: int) -> None:
         _notify_watchers(user_id, after)
 
 
-def presence_refresh(*, user_id: str, conn_id: str, platform_id: int) -> None:
-    presence_connect(user_id=user_id, conn_id=conn_id, platform_id=platform_id)
-
-
 def presence_refresh_many(*, entries: list[tuple[str, str, int]], chunk: int = 1000) -> None:
     """Extend the expiry of many live connections ``(user_id, conn_id, platform_id)`` at once.
 

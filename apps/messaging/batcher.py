@@ -135,10 +135,6 @@ class SendBatcher:
         self.batches = 0  # counters for tests and stats
         self.largest = 0
 
-    @property
-    def lanes(self) -> int:
-        return len(self._lanes)
-
     async def submit(self, req: SendRequest) -> SendResult | DomainError:
         fut: asyncio.Future[SendResult | DomainError] = asyncio.get_running_loop().create_future()
         lane = self._lanes[zlib.crc32(lane_key(req).encode()) % len(self._lanes)] if len(self._lanes) > 1 else self._lanes[0]

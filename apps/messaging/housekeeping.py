@@ -158,8 +158,3 @@ def unregister(conn: LiveConnection) -> None:
     live = _loops.get(asyncio.get_running_loop())
     if live is not None:
         live.remove(conn)
-
-
-def live_count() -> int:
-    live = _loops.get(asyncio.get_running_loop())
-    return len(live.connections) if live else 0

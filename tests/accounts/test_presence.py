@@ -49,7 +49,7 @@ def test_refresh_keeps_a_live_connection_online(backend, settings):
     start = time.time()
     presence.presence_connect(user_id="carol", conn_id="c", platform_id=3)
     with time_machine.travel(start + 20, tick=False):
-        presence.presence_refresh(user_id="carol", conn_id="c", platform_id=3)
+        presence.presence_refresh_many(entries=[("carol", "c", 3)])
     with time_machine.travel(start + 45, tick=False):
         assert presence.presence_online_platforms(user_id="carol") == [3]
 
