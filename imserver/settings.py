@@ -111,6 +111,8 @@ elif _engine == "django.db.backends.mysql":
             "charset": "utf8mb4",
             "isolation_level": "read committed",
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+            # an unreachable server fails fast (readiness probes, check_deployment) instead of hanging
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3, minimum=1),
         }
     )
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
@@ -192,7 +194,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 IM_BEHIND_TLS_PROXY = env_bool("IM_BEHIND_TLS_PROXY", False)
 if IM_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# health probes answer over plain HTTP too (a load balancer probes each node directly)
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 
 # -------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
@@ -257,8 +260,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_mutex_expire": min(300, IM_CELERY_VISIBILITY_TIMEOUT),
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# beat's heartbeat: a tiny task whose last run (in the shared cache) shows beat and a worker are alive
+IM_BEAT_HEARTBEAT_SECONDS = env_int("IM_BEAT_HEARTBEAT_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "offline-purge": {"task": "messaging.purge_offline", "schedule": float(IM_OFFLINE_PURGE_INTERVAL_SECONDS)},
+    "beat-heartbeat": {
+        "task": "common.beat_heartbeat",
+        "schedule": float(IM_BEAT_HEARTBEAT_SECONDS),
+        "options": {"expires": float(IM_BEAT_HEARTBEAT_SECONDS)},  # no backlog while workers are down
+    },
 }
 
 # websocket gateway
