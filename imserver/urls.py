@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("apps.relations.api.urls")),
     path("", include("apps.groups.api.urls")),
     path("", include("apps.messaging.api.urls")),
+    path("", include("apps.files.api.urls")),
 ]
 
 urlpatterns = [
