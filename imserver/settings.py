@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.integrations.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # whitenoise, async-capable: with it every middleware here runs in async mode under ASGI
     "apps.common.middleware.StaticFilesMiddleware",
@@ -194,7 +195,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 IM_BEHIND_TLS_PROXY = env_bool("IM_BEHIND_TLS_PROXY", False)
 if IM_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # -------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
@@ -344,6 +345,27 @@ STORAGES = {
 }
 # uploads above this are spooled to a temporary file, not kept in memory
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# webhooks (apps/integrations; docs/integrations.md): events POSTed to the app, signed with the secret
+IM_WEBHOOK_URL = env_str("IM_WEBHOOK_URL", "")
+IM_WEBHOOK_SECRET = env_str("IM_WEBHOOK_SECRET", "")
+if IM_WEBHOOK_URL and not IM_WEBHOOK_SECRET:
+    raise ConfigError("IM_WEBHOOK_URL needs IM_WEBHOOK_SECRET (the key of the X-IM-Signature HMAC)")
+# which events to send: names, "group.*"-style families, or * for all
+IM_WEBHOOK_EVENTS = env_list("IM_WEBHOOK_EVENTS", ["*"])
+# message.before_send: ask the app before storing a message; how long to wait, and what a failed call means
+IM_WEBHOOK_BEFORE_SEND = env_bool("IM_WEBHOOK_BEFORE_SEND", False)
+IM_WEBHOOK_TIMEOUT_MS = env_int("IM_WEBHOOK_TIMEOUT_MS", 1000, minimum=10)
+IM_WEBHOOK_FAIL_OPEN = env_bool("IM_WEBHOOK_FAIL_OPEN", True)
+# after-the-fact events: per-attempt timeout, retries (exponential backoff, capped)
+IM_WEBHOOK_DELIVERY_TIMEOUT_MS = env_int("IM_WEBHOOK_DELIVERY_TIMEOUT_MS", 5000, minimum=10)
+IM_WEBHOOK_MAX_RETRIES = env_int("IM_WEBHOOK_MAX_RETRIES", 8, minimum=0)
+IM_WEBHOOK_RETRY_BACKOFF_MAX_SECONDS = env_int("IM_WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", 300, minimum=1)
+
+# metrics: GET /metrics answers only these client addresses (CIDR list)
+IM_METRICS_ALLOW = env_list("IM_METRICS_ALLOW", ["127.0.0.0/8", "::1/128"])
+# prometheus-client reads this itself (multiprocess mode: one scrape covers every process of the node)
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
 
 # tests that need MariaDB/Redis fail instead of skipping when this is on (CI sets it)
 IM_REQUIRE_SERVICES = env_bool("IM_REQUIRE_SERVICES", False)

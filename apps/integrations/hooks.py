@@ -17,12 +17,20 @@ from __future__ import annotations
 from typing import Any
 
 from apps.common.errors import DomainError
+from apps.common.sideeffects import on_commit
 from apps.files.media import media_resolve, media_uses_record
+from apps.integrations import webhooks
+from apps.integrations.metrics import SENDS
 
 
 def before_store(reqs: list[Any]) -> list[DomainError | None]:
     """One result per send request: None to store it (its content possibly rewritten), or the error."""
-    return media_resolve(reqs)
+    out = media_resolve(reqs)
+    if webhooks.before_send_wanted():
+        asked = [i for i, problem in enumerate(out) if problem is None]
+        for i, answer in zip(asked, webhooks.before_send([reqs[i] for i in asked]), strict=True):
+            out[i] = answer
+    return out
 
 
 def in_transaction(messages: list[dict[str, Any]]) -> None:
@@ -30,4 +38,15 @@ def in_transaction(messages: list[dict[str, Any]]) -> None:
 
 
 def after_store(results: list[Any]) -> None:
-    return None
+    """``results``: one per send, a ``SendResult`` (``message`` None for a duplicate) or a DomainError."""
+    stored = []
+    for r in results:
+        if isinstance(r, DomainError):
+            SENDS.labels(r.code.name.lower()).inc()
+        elif r.message is None:
+            SENDS.labels("duplicate").inc()
+        else:
+            SENDS.labels("ok").inc()
+            stored.append(r.message)
+    if stored and webhooks.message_events_wanted():
+        on_commit(lambda: webhooks.messages_stored(stored))
