@@ -74,7 +74,7 @@ def media_uses_record(messages: list[dict[str, Any]]) -> None:
     FileUse.objects.bulk_create(
         [
             FileUse(file_id=ids[fid], conversation_id=m["conversation_id"], server_msg_id=m["server_msg_id"],
-                    send_id=m["send_id"], send_time=m["send_time"])
+                    seq=m["seq"], send_id=m["send_id"], send_time=m["send_time"])
             for fid, m in rows
             if fid in ids
         ],

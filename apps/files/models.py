@@ -41,6 +41,7 @@ class FileUse(models.Model):
     file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="uses")
     conversation_id = models.CharField(max_length=140, db_index=True)
     server_msg_id = models.CharField(max_length=32)
+    seq = models.BigIntegerField(default=0)
     send_id = models.CharField(max_length=64)
     send_time = models.BigIntegerField()
 

@@ -28,12 +28,16 @@ def _not_found(file_id: str) -> DomainError:
 def file_may_read(*, f: StoredFile, user_id: str) -> bool:
     if f.owner_id == user_id:
         return True
-    for cid in f.uses.values_list("conversation_id", flat=True).distinct()[:50]:
+    first_seq: dict[str, int] = {}  # conversation -> the first message there that used the file
+    for cid, seq in f.uses.values_list("conversation_id", "seq").order_by("seq")[:200]:
+        first_seq.setdefault(cid, seq)
+    for cid, seq in first_seq.items():
         try:
-            conversation_for_user(user_id=user_id, conversation_id=cid, former=True)
+            conv, _role = conversation_for_user(user_id=user_id, conversation_id=cid, former=True)
         except DomainError:
             continue
-        return True
+        if seq <= conv.max_seq:  # a former group member: only files of messages they could read
+            return True
     return False
 
 

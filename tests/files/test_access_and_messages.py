@@ -142,3 +142,23 @@ async def test_the_push_carries_the_enriched_content(tokens, settings, tmp_path)
     finally:
         await a.close()
         await b.close()
+
+
+def test_group_members_download_and_a_former_member_only_what_they_could_read(alice_api, bob, carol_api):
+    group = alice_api.post("/api/v1/groups", {"name": "g", "member_ids": ["bob", "carol"]}, format="json")
+    assert group.status_code in (200, 201), group.content
+    gid = group.json()["group_id"]
+
+    def share(cmid: str) -> dict:
+        f = upload(alice_api, png_bytes(10, 10)).json()
+        r = alice_api.post("/api/v1/messages", {"client_msg_id": cmid, "session_type": 3, "group_id": gid,
+                                                "content_type": 102, "content": {"file_id": f["file_id"]}},
+                           format="json")
+        assert r.status_code == 200, r.content
+        return f
+
+    before = share("g1")
+    assert carol_api.post(f"/api/v1/groups/{gid}/quit", {}, format="json").status_code == 200
+    after = share("g2")
+    assert carol_api.get(before["url"]).status_code == 200  # sent while she was a member
+    assert carol_api.get(after["url"]).status_code == 404  # sent after she left
