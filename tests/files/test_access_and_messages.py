@@ -162,3 +162,14 @@ def test_group_members_download_and_a_former_member_only_what_they_could_read(al
     after = share("g2")
     assert carol_api.get(before["url"]).status_code == 200  # sent while she was a member
     assert carol_api.get(after["url"]).status_code == 404  # sent after she left
+
+
+def test_a_voice_message_keeps_the_clients_duration(alice_api, bob_api):
+    from tests.files.test_upload import _wav
+
+    voice = upload(alice_api, _wav(), name="note.wav", kind="voice").json()
+    r = _send(alice_api, voice["file_id"], content_type=103, duration=3)
+    assert r.status_code == 200, r.content
+    history = bob_api.get("/api/v1/conversations/si_alice_bob/messages").json()
+    content = history["messages"][0]["content"] if "messages" in history else history["results"][0]["content"]
+    assert content["duration"] == 3 and content["kind"] == "voice" and content["size"] == voice["size"]

@@ -112,3 +112,23 @@ def test_file_names_are_sanitised(given, expected):
 def test_the_stored_name_is_sanitised(alice_api):
     r = upload(alice_api, b"hello", name="../../secret/notes.txt")
     assert r.status_code == 201 and r.json()["name"] == "notes.txt"
+
+
+def _wav(frames: int = 800) -> bytes:
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x01" * frames)
+    return out.getvalue()
+
+
+def test_audio_is_a_voice_and_cannot_pass_as_a_video_or_picture(alice_api):
+    r = upload(alice_api, _wav(), name="note.wav", kind="voice", claimed="application/octet-stream")
+    assert r.status_code == 201, r.content
+    assert r.json()["kind"] == "voice" and r.json()["content_type"].startswith("audio/")
+    assert upload(alice_api, _wav(), name="v.mp4", kind="video").json()["code"] == 1001
+    assert upload(alice_api, _wav(), name="p.png", kind="picture").json()["code"] == 1001
