@@ -9,13 +9,14 @@ django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.files.limits import UploadLimit  # noqa: E402
 from imserver.gctuning import tune_gc_for_server  # noqa: E402
 from imserver.http import PersistentConnectionASGIHandler  # noqa: E402
 from imserver.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": PersistentConnectionASGIHandler(),
+        "http": UploadLimit(PersistentConnectionASGIHandler()),
         # Token auth is in the query string or subprotocol (not cookies), so any origin may connect.
         "websocket": URLRouter(websocket_urlpatterns),
     }

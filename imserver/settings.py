@@ -59,9 +59,12 @@ INSTALLED_APPS = [
     "apps.groups",
     "apps.messaging",
     "apps.console",
+    "apps.files",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
+    "apps.integrations.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # whitenoise, async-capable: with it every middleware here runs in async mode under ASGI
     "apps.common.middleware.StaticFilesMiddleware",
@@ -194,8 +197,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 IM_BEHIND_TLS_PROXY = env_bool("IM_BEHIND_TLS_PROXY", False)
 if IM_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# health probes answer over plain HTTP too (a load balancer probes each node directly)
-SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
+# health probes and metrics answer over plain HTTP too (a load balancer or scraper reaches each node directly)
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 
 # -------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
@@ -304,6 +307,75 @@ IM_SEND_RATE_BURST = env_int("IM_SEND_RATE_BURST", 10, minimum=0)
 # relations and groups: hot read state (blacklist, friendship, membership, mutes) cached
 # for this many seconds; every change invalidates its keys, the TTL bounds a racing re-cache
 IM_RELATION_CACHE_SECONDS = env_int("IM_RELATION_CACHE_SECONDS", 300, minimum=1)
+
+# files (apps/files; docs/integrations.md): uploads up to this size (413 beyond, refused before the body is read)
+IM_UPLOAD_MAX_BYTES = env_int("IM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# sniffed MIME types accepted (fnmatch patterns); application/octet-stream is what unrecognised bytes sniff as
+IM_UPLOAD_ALLOWED_TYPES = env_list(
+    "IM_UPLOAD_ALLOWED_TYPES",
+    ["image/jpeg", "image/png", "image/gif", "image/webp", "audio/*", "video/*", "application/pdf",
+     "application/zip", "application/gzip", "application/x-tar", "application/x-7z-compressed", "text/plain",
+     "application/msword", "application/vnd.*", "application/octet-stream"],
+)
+IM_THUMBNAIL_PX = env_int("IM_THUMBNAIL_PX", 320, minimum=16)
+IM_PICTURE_MAX_PIXELS = env_int("IM_PICTURE_MAX_PIXELS", 50_000_000, minimum=1)
+# signed download links (?sig=) stay valid this long
+IM_FILE_URL_TTL_SECONDS = env_int("IM_FILE_URL_TTL_SECONDS", 3600, minimum=10)
+# prefix of the file URLs put into messages ("" keeps them relative: /api/v1/files/<id>/content)
+IM_FILES_URL_BASE = env_str("IM_FILES_URL_BASE", "").rstrip("/")
+# where the bytes go: a directory (default), or an S3-compatible bucket (needs requirements-s3.txt)
+IM_FILES_DIR = Path(env_str("IM_FILES_DIR", str(VAR_DIR / "files")))
+IM_FILES_S3_BUCKET = env_str("IM_FILES_S3_BUCKET", "")
+IM_FILES_S3_ENDPOINT_URL = env_str("IM_FILES_S3_ENDPOINT_URL", "")
+IM_FILES_S3_REGION = env_str("IM_FILES_S3_REGION", "")
+IM_FILES_S3_ACCESS_KEY_ID = env_str("IM_FILES_S3_ACCESS_KEY_ID", "")
+IM_FILES_S3_SECRET_ACCESS_KEY = env_str("IM_FILES_S3_SECRET_ACCESS_KEY", "")
+IM_FILES_S3_PREFIX = env_str("IM_FILES_S3_PREFIX", "im-files")
+if IM_FILES_S3_BUCKET:
+    _files_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": IM_FILES_S3_BUCKET,
+            "endpoint_url": IM_FILES_S3_ENDPOINT_URL or None,
+            "region_name": IM_FILES_S3_REGION or None,
+            "access_key": IM_FILES_S3_ACCESS_KEY_ID or None,
+            "secret_key": IM_FILES_S3_SECRET_ACCESS_KEY or None,
+            "location": IM_FILES_S3_PREFIX,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    _files_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                      "OPTIONS": {"location": str(IM_FILES_DIR), "file_permissions_mode": 0o640}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "im_files": _files_storage,
+}
+# uploads above this are spooled to a temporary file, not kept in memory
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# webhooks (apps/integrations; docs/integrations.md): events POSTed to the app, signed with the secret
+IM_WEBHOOK_URL = env_str("IM_WEBHOOK_URL", "")
+IM_WEBHOOK_SECRET = env_str("IM_WEBHOOK_SECRET", "")
+if IM_WEBHOOK_URL and not IM_WEBHOOK_SECRET:
+    raise ConfigError("IM_WEBHOOK_URL needs IM_WEBHOOK_SECRET (the key of the X-IM-Signature HMAC)")
+# which events to send: names, "group.*"-style families, or * for all
+IM_WEBHOOK_EVENTS = env_list("IM_WEBHOOK_EVENTS", ["*"])
+# message.before_send: ask the app before storing a message; how long to wait, and what a failed call means
+IM_WEBHOOK_BEFORE_SEND = env_bool("IM_WEBHOOK_BEFORE_SEND", False)
+IM_WEBHOOK_TIMEOUT_MS = env_int("IM_WEBHOOK_TIMEOUT_MS", 1000, minimum=10)
+IM_WEBHOOK_FAIL_OPEN = env_bool("IM_WEBHOOK_FAIL_OPEN", True)
+# after-the-fact events: per-attempt timeout, retries (exponential backoff, capped)
+IM_WEBHOOK_DELIVERY_TIMEOUT_MS = env_int("IM_WEBHOOK_DELIVERY_TIMEOUT_MS", 5000, minimum=10)
+IM_WEBHOOK_MAX_RETRIES = env_int("IM_WEBHOOK_MAX_RETRIES", 8, minimum=0)
+IM_WEBHOOK_RETRY_BACKOFF_MAX_SECONDS = env_int("IM_WEBHOOK_RETRY_BACKOFF_MAX_SECONDS", 300, minimum=1)
+
+# metrics: GET /metrics answers only these client addresses (CIDR list)
+IM_METRICS_ALLOW = env_list("IM_METRICS_ALLOW", ["127.0.0.0/8", "::1/128"])
+# prometheus-client reads this itself (multiprocess mode: one scrape covers every process of the node)
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
 
 # tests that need MariaDB/Redis fail instead of skipping when this is on (CI sets it)
 IM_REQUIRE_SERVICES = env_bool("IM_REQUIRE_SERVICES", False)

@@ -3,6 +3,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.integrations.views import metrics_view
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -13,6 +15,7 @@ api_v1 = [
     path("", include("apps.relations.api.urls")),
     path("", include("apps.groups.api.urls")),
     path("", include("apps.messaging.api.urls")),
+    path("", include("apps.files.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,4 +26,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),
     path("healthz/", include("apps.common.urls")),
+    path("metrics", metrics_view, name="metrics"),
 ]

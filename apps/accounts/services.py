@@ -17,6 +17,7 @@ from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_s
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit, send_to_user_now
+from apps.integrations.webhooks import emit_on_commit
 from apps.relations.services import friend_info_changed
 
 KICK_EVENT = "session.kick"
@@ -201,6 +202,7 @@ def users_register(*, users: list[dict[str, Any]], actor: User | None, ip: str |
     except IntegrityError as exc:  # a concurrent registration won the race
         raise DomainError(Code.ALREADY_REGISTERED, "one of the users was registered concurrently") from exc
     audit_record_many(actor=_actor(actor), action="user.register", target_type="user", target_ids=ids, ip=ip)
+    emit_on_commit("user.registered", {"user_ids": ids})  # webhook
     return list(User.objects.filter(user_id__in=ids).order_by("id"))
 
 
@@ -212,6 +214,7 @@ def user_update(*, user: User, data: dict[str, Any], actor: User | None, ip: str
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
         friend_info_changed(user=user, fields=changed)  # friends' devices learn of a new nickname/face
+        emit_on_commit("user.updated", {"user_id": user.user_id, **{k: getattr(user, k) for k in changed}})  # webhook
         if actor is not None and actor.pk != user.pk:
             audit_record(
                 actor=_actor(actor),
@@ -234,6 +237,7 @@ def user_ban(*, user: User, actor: User | None, reason: str = "", ip: str | None
         actor=_actor(actor), action="user.ban", target_type="user", target_id=user.user_id,
         details={"reason": reason}, ip=ip,
     )
+    emit_on_commit("user.banned", {"user_id": user.user_id, "reason": reason})  # webhook
     return user
 
 
@@ -245,4 +249,5 @@ def user_unban(*, user: User, actor: User | None, reason: str = "", ip: str | No
         actor=_actor(actor), action="user.unban", target_type="user", target_id=user.user_id,
         details={"reason": reason}, ip=ip,
     )
+    emit_on_commit("user.unbanned", {"user_id": user.user_id})  # webhook
     return user

@@ -41,6 +41,8 @@ class Code(IntEnum):
     ALREADY_REVOKED = 1404
     REVOKE_WINDOW_PASSED = 1405
     SEQ_PURGED = 1406
+    REJECTED_BY_HOOK = 1407
+    HOOK_UNAVAILABLE = 1408
     TOKEN_EXPIRED = 1501
     TOKEN_INVALID = 1502
     TOKEN_KICKED = 1506
@@ -50,6 +52,7 @@ class Code(IntEnum):
     FRAME_TOO_LARGE = 1603
     BAD_FRAME = 1604
     UNKNOWN_OP = 1605
+    FILE_TOO_LARGE = 1701
 
 
 # code -> (default message, HTTP status)
@@ -83,6 +86,8 @@ _TABLE: dict[Code, tuple[str, int]] = {
     Code.ALREADY_REVOKED: ("message already revoked", 409),
     Code.REVOKE_WINDOW_PASSED: ("revoke window has passed", 403),
     Code.SEQ_PURGED: ("requested seqs are older than the offline store keeps", 410),
+    Code.REJECTED_BY_HOOK: ("rejected by the app's before-send hook", 403),
+    Code.HOOK_UNAVAILABLE: ("the app's before-send hook did not answer", 503),
     Code.TOKEN_EXPIRED: ("token expired", 401),
     Code.TOKEN_INVALID: ("token invalid", 401),
     Code.TOKEN_KICKED: ("token kicked", 401),
@@ -92,6 +97,7 @@ _TABLE: dict[Code, tuple[str, int]] = {
     Code.FRAME_TOO_LARGE: ("frame too large", 413),
     Code.BAD_FRAME: ("bad frame", 400),
     Code.UNKNOWN_OP: ("unknown op", 400),
+    Code.FILE_TOO_LARGE: ("file too large", 413),
 }
 
 

@@ -8,6 +8,7 @@ inside the caller's transaction and pushes after commit, like any message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -67,7 +68,7 @@ def notification_store(
     """Store one notification message through the messaging service (in the caller's transaction)."""
     from apps.messaging.services import notification_store as store  # messaging imports relations/groups
 
-    return store(
+    message = store(
         send_id=send_id,
         session_type=session_type,
         content_type=content_type,
@@ -75,6 +76,18 @@ def notification_store(
         recv_id=recv_id,
         group_id=group_id,
     )
+    for listener in _listeners:
+        listener(message)
+    return message
+
+
+# called with every stored notification, inside the caller's transaction (the webhooks listen here)
+_listeners: list[Callable[[dict[str, Any]], None]] = []
+
+
+def notification_listen(listener: Callable[[dict[str, Any]], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def notify_user(*, send_id: str, recv_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.common.errors import Code, DomainError
+from apps.integrations.metrics import SEND_BATCH_SECONDS
 from apps.messaging.delivery import adeliver_messages
 from apps.messaging.models import SessionType
 from apps.messaging.store import SendRequest, SendResult, messages_send
@@ -87,6 +88,7 @@ class _Lane:
                 log.exception("send batch of %d failed", len(batch))
                 results = [DomainError(Code.INTERNAL, "message could not be stored")] * len(batch)
             self.last_end = time.monotonic()
+            SEND_BATCH_SECONDS.observe(self.last_end - started)  # metrics hook
             log.debug("lane %d stored a batch of %d in %.1f ms", self.index, len(batch),
                       (self.last_end - started) * 1000)
             self.owner.batches += 1

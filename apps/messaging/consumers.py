@@ -27,6 +27,7 @@ from apps.accounts.models import User
 from apps.accounts.tokens import TokenClaims, token_check, token_decode
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
+from apps.integrations.metrics import WS_CONNECTIONS
 from apps.messaging import delivery, housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
@@ -124,6 +125,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.accept(self._subprotocol)
         self.last_rx = time.monotonic()  # idle from here on: the handshake's own time does not count
         _connections += 1
+        WS_CONNECTIONS.inc()  # metrics hook
         self._counted = True
         await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
         await self._presence("presence_connect")
@@ -140,6 +142,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         housekeeping.unregister(self)
         if self._counted:
             _connections -= 1
+            WS_CONNECTIONS.dec()  # metrics hook
             self._counted = False
         if self.user_id is not None:
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)

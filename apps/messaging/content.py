@@ -48,8 +48,12 @@ def _has_url(content: dict[str, Any]) -> bool:
 
 
 def _media(content: dict[str, Any], what: str) -> None:
+    if "file_id" in content:  # an uploaded file: checked and filled in by apps.files.media before the write
+        if not isinstance(content["file_id"], str) or not 1 <= len(content["file_id"]) <= 64:
+            raise _bad("content.file_id must be the file_id of an upload (POST /api/v1/files)")
+        return
     if not _has_url(content):
-        raise _bad(f"{what} content needs a non-empty url (url, source_url or source_picture.url)")
+        raise _bad(f"{what} content needs a non-empty url (url, source_url or source_picture.url) or a file_id")
 
 
 def _number(content: dict[str, Any], key: str, lo: float, hi: float) -> None:
@@ -92,7 +96,8 @@ def content_validate(*, content_type: int, content: Any, allow_notifications: bo
         _media(content, "video")
     elif content_type == ContentType.FILE:
         _media(content, "file")
-        _nonempty_str(content, "file_name", max_chars=255)
+        if "file_id" not in content or "file_name" in content:
+            _nonempty_str(content, "file_name", max_chars=255)
     elif content_type == ContentType.AT_TEXT:
         _nonempty_str(content, "text")
         _id_list(content, "at_user_ids", "atUserList")

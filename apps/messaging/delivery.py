@@ -42,6 +42,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.common.sideeffects import user_group
+from apps.integrations.metrics import FANOUT_SECONDS, PUSHES, timed
 from apps.messaging.models import SessionType
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ async def _send_events(items: list[tuple[list[str], dict[str, Any]]]) -> None:
     if layer is None:
         return
     items = [(list(dict.fromkeys(user_ids)), event) for user_ids, event in items]
+    PUSHES.labels("user").inc(sum(len(user_ids) for user_ids, _ in items))  # metrics hook
     if sum(len(user_ids) for user_ids, _ in items) > 1 and await _publish_pipelined(layer, items):
         return
     for user_ids, event in items:
@@ -150,16 +152,17 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
     from apps.messaging import tasks
     from apps.messaging.selectors import group_push_member_ids
 
-    member_ids = group_push_member_ids(group_id=group_id)  # members who do not reject the group
-    if send_id and send_id not in member_ids:
-        member_ids.append(send_id)
-    size = settings.IM_FANOUT_CHUNK_SIZE
-    chunks = [member_ids[start : start + size] for start in range(0, len(member_ids), size)]
-    for i, chunk in enumerate(chunks):
-        if i == 0 or not chunk_tasks:
-            push_chunk(frame, chunk, skip)
-        else:
-            tasks.deliver_group_chunk.delay(frame, chunk, skip)
+    with timed(FANOUT_SECONDS):  # metrics hook
+        member_ids = group_push_member_ids(group_id=group_id)  # members who do not reject the group
+        if send_id and send_id not in member_ids:
+            member_ids.append(send_id)
+        size = settings.IM_FANOUT_CHUNK_SIZE
+        chunks = [member_ids[start : start + size] for start in range(0, len(member_ids), size)]
+        for i, chunk in enumerate(chunks):
+            if i == 0 or not chunk_tasks:
+                push_chunk(frame, chunk, skip)
+            else:
+                tasks.deliver_group_chunk.delay(frame, chunk, skip)
     return len(member_ids)
 
 
@@ -175,6 +178,7 @@ async def _send_to_nodes(user_ids: Iterable[str], frame: str, skip: str | None) 
     if layer is None:
         return
     event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": list(dict.fromkeys(user_ids)), "skip": skip}
+    PUSHES.labels("node_chunk").inc()  # metrics hook
     try:
         await layer.group_send(NODES_GROUP, event)
     except Exception:  # a failed ring loses nothing stored

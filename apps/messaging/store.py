@@ -25,6 +25,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 
 from apps.accounts.models import User
 from apps.common.errors import Code, DomainError
+from apps.integrations import hooks
 from apps.messaging import offline
 from apps.messaging.content import content_validate
 from apps.messaging.models import Message, MsgStatus, RecvOpt, SessionType, UserConversation
@@ -351,6 +352,7 @@ def _store(reqs: list[SendRequest]) -> list[dict[str, Any]]:
     bulk_insert(Message._meta.db_table, _HISTORY_COLUMNS, history)
     offline.append(rows)
     user_conversations_touch(touch)
+    hooks.in_transaction(messages)  # hook point: files used by these messages
     return messages
 
 
@@ -437,6 +439,10 @@ def messages_send(
             to_store.append(i)
         except DomainError as exc:
             results[i] = exc
+    # hook point: uploaded files and the before-send webhook may refuse a send or rewrite its content
+    for i, refused in zip(to_store, hooks.before_store([reqs[i] for i in to_store]), strict=True):
+        results[i] = refused
+    to_store = [i for i in to_store if results[i] is None]
     if to_store:
         written = _write([reqs[i] for i in to_store], on_stored)
         for i, item in zip(to_store, written, strict=True):
@@ -449,4 +455,6 @@ def messages_send(
     for i, j in repeats:
         first = results[j]
         results[i] = SendResult(first.ack, None, reqs[i].origin) if isinstance(first, SendResult) else first
-    return [r if r is not None else DomainError(Code.INTERNAL) for r in results]
+    final = [r if r is not None else DomainError(Code.INTERNAL) for r in results]
+    hooks.after_store(final)  # hook point: metrics, message.sent / push.offline webhooks after commit
+    return final
