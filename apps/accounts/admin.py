@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from apps.accounts import services
 from apps.accounts.constants import PLATFORM_CHOICES, TokenStatus
 from apps.accounts.models import Token, User
+from apps.audit.models import AuditLog
 from apps.audit.services import audit_record_many
 from apps.console import insights
 from apps.console.actions import operator_ip, run_with_reason
@@ -162,8 +163,6 @@ class UserAdmin(BaseUserAdmin):
 
     @staticmethod
     def _activity(obj: User) -> list[Any]:
-        from apps.audit.models import AuditLog
-
         about = list(AuditLog.objects.filter(target_type="user", target_id=obj.user_id).order_by("-id")[:10])
         by = list(AuditLog.objects.filter(actor=obj.user_id).order_by("-id")[:10])
         merged = {r.pk: r for r in about + by}

@@ -13,11 +13,11 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.constants import PLATFORM_CLASS, PLATFORM_IDS, LoginPolicy, Platform, TokenStatus
 from apps.accounts.models import Token, User
+from apps.accounts.signals import user_profile_changed
 from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_set, token_status_cache_set_many
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit, send_to_user_now
-from apps.relations.services import friend_info_changed
 
 KICK_EVENT = "session.kick"
 
@@ -211,7 +211,8 @@ def user_update(*, user: User, data: dict[str, Any], actor: User | None, ip: str
         setattr(user, key, data[key])
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
-        friend_info_changed(user=user, fields=changed)  # friends' devices learn of a new nickname/face
+        # friends' devices learn of a new nickname/face (relations listens)
+        user_profile_changed.send(sender=User, user=user, fields=changed)
         if actor is not None and actor.pk != user.pk:
             audit_record(
                 actor=_actor(actor),

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from apps.common.errors import Code, DomainError
+from apps.common.errors import Code, DomainError, default_message, http_status
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +150,6 @@ class ErrorSerializer(serializers.Serializer):
 
 def error_responses(*codes: Code) -> dict[int, OpenApiResponse]:
     """OpenAPI responses for a view's error codes, grouped by HTTP status."""
-    from apps.common.errors import default_message, http_status
-
     by_status: dict[int, list[Code]] = {}
     for code in (Code.BAD_ARGS, *codes):
         by_status.setdefault(http_status(code), []).append(code)

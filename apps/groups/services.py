@@ -30,7 +30,6 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
-from apps.common.notify import GroupNote, notify_group, notify_user
 from apps.groups import selectors
 from apps.groups.models import (
     Group,
@@ -44,6 +43,7 @@ from apps.groups.models import (
     group_id_validator,
 )
 from apps.messaging import services as messaging
+from apps.messaging.notifications import GroupNote, notify_group, notify_user
 
 INFO_FIELDS = (
     "name",

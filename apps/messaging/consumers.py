@@ -30,7 +30,8 @@ from apps.common.sideeffects import user_group
 from apps.messaging import delivery, housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
-from apps.messaging.store import SendRequest, now_ms
+from apps.messaging.services.send import SendRequest
+from apps.messaging.wire import now_ms
 
 log = logging.getLogger(__name__)
 

@@ -38,17 +38,46 @@ from typing import Any
 
 import orjson
 from asgiref.sync import async_to_sync, sync_to_async
+from celery import current_app
+from celery.signals import worker_process_init
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import close_old_connections
 
 from apps.common.sideeffects import user_group
 from apps.messaging.models import SessionType
+from apps.messaging.selectors import group_push_member_ids
 
 log = logging.getLogger(__name__)
 
 PUSH_EVENT = "push.frame"
 NODES_GROUP = "im.nodes"  # every server process (node) with live connections is in it
 NODE_PUSH_EVENT = "push.many"
+# the Celery entry points of the fan-out (apps/messaging/tasks.py), queued by name so this
+# module does not import the task module that calls it
+DELIVER_GROUP_TASK = "messaging.deliver_group"
+DELIVER_GROUP_CHUNK_TASK = "messaging.deliver_group_chunk"
+
+_state = {"worker": False}
+
+
+@worker_process_init.connect
+def _mark_worker(**_: Any) -> None:
+    _state["worker"] = True
+
+
+def in_worker() -> bool:
+    """True inside a Celery worker process (not in a server node or an eager call)."""
+    return _state["worker"]
+
+
+def runs_eagerly() -> bool:
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
+
+
+def _task(name: str) -> Any:
+    """A registered Celery task (the messaging app registers its tasks when Django loads it)."""
+    return current_app.tasks[name]
 
 
 def push_frame(op: str, data: Any) -> str:
@@ -123,14 +152,12 @@ def deliver_group_message(message: dict[str, Any], skip: str | None = None) -> N
     Sync context (``on_commit`` callbacks, a worker thread of the event loop). Never
     raises: pushes are doorbells, and a member who misses one catches up by seq.
     """
-    from apps.messaging import tasks
-
     frame = push_frame("push.msg", message)
     group_id, send_id = message["group_id"], message["send_id"]
     try:
-        tasks.deliver_group.delay(frame, group_id, send_id, skip)
+        _task(DELIVER_GROUP_TASK).delay(frame, group_id, send_id, skip)
     except Exception:
-        if tasks.runs_eagerly():
+        if runs_eagerly():
             log.exception("group fan-out of %s failed", group_id)
             return
         # the broker is unreachable: ring the members from here rather than not at all
@@ -147,9 +174,6 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
     The first chunk is pushed here; with ``chunk_tasks`` the other chunks are queued as
     ``messaging.deliver_group_chunk`` tasks, else they are pushed here too.
     """
-    from apps.messaging import tasks
-    from apps.messaging.selectors import group_push_member_ids
-
     member_ids = group_push_member_ids(group_id=group_id)  # members who do not reject the group
     if send_id and send_id not in member_ids:
         member_ids.append(send_id)
@@ -159,7 +183,7 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
         if i == 0 or not chunk_tasks:
             push_chunk(frame, chunk, skip)
         else:
-            tasks.deliver_group_chunk.delay(frame, chunk, skip)
+            _task(DELIVER_GROUP_CHUNK_TASK).delay(frame, chunk, skip)
     return len(member_ids)
 
 
@@ -197,8 +221,6 @@ def _run(coro: Any) -> None:
     from one of its threads; the in-memory layer needs that).
     """
     global _worker_loop
-    from apps.messaging.tasks import in_worker
-
     if not in_worker():
         async_to_sync(_await)(coro)
         return
@@ -232,8 +254,6 @@ async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> N
 
 
 def _deliver_groups(items: list[tuple[dict[str, Any], str | None]]) -> None:
-    from django.db import close_old_connections
-
     try:
         for message, skip in items:
             deliver_group_message(message, skip)

@@ -8,7 +8,7 @@ moves it ``1 / rate`` seconds further. With Redis, one Lua script per sender upd
 atomically across every server process, all senders of a batch in one pipelined round
 trip; with another cache (tests, a single process) the same arithmetic runs under a lock.
 
-Applied in :func:`apps.messaging.store.messages_send`, the one core of the websocket and
+Applied in :func:`apps.messaging.services.send.messages_send`, the one core of the websocket and
 REST sends; trusted sends (notifications, app admins) are not limited.
 """
 

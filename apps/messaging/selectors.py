@@ -12,6 +12,7 @@ from django.db import connection
 
 from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
+from apps.groups.selectors import group_member_ids, group_member_role, user_group_ids
 from apps.messaging import offline
 from apps.messaging.models import (
     Conversation,
@@ -22,20 +23,14 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
-from apps.messaging.store import group_conversation_id, message_wire
+from apps.messaging.wire import group_conversation_id, message_wire, placeholder
 
 
 def _group_role(group_id: str, user_id: str) -> int | None:
-    from apps.groups.selectors import group_member_role
-
     return group_member_role(group_id=group_id, user_id=user_id)
 
 
 def _user_group_ids(user_id: str) -> list[str]:
-    try:
-        from apps.groups.selectors import user_group_ids
-    except ImportError:  # pragma: no cover - groups app without selectors
-        return []
     return user_group_ids(user_id=user_id)
 
 
@@ -91,7 +86,7 @@ def group_rejecters_key(conversation_id: str) -> str:
 def group_rejecters(*, conversation_id: str) -> set[str]:
     """Users whose receive option of this conversation is 1 (reject: stored, never pushed).
 
-    Cached; :func:`apps.messaging.services.conversation_update` drops the key when an
+    Cached; :func:`apps.messaging.services.actions.conversation_update` drops the key when an
     option changes. At most one indexed query on a miss.
     """
     key = group_rejecters_key(conversation_id)
@@ -111,8 +106,6 @@ def group_push_member_ids(*, group_id: str) -> list[str]:
 
     Two cache reads when warm, at most two queries when cold, whatever the group's size.
     """
-    from apps.groups.selectors import group_member_ids
-
     rejecting = group_rejecters(conversation_id=group_conversation_id(group_id))
     members = group_member_ids(group_id=group_id)
     return [u for u in members if u not in rejecting] if rejecting else members
@@ -173,27 +166,6 @@ def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
 
 
 # ------------------------------------------------------------------------- pull
-def placeholder(conversation_id: str, seq: int) -> dict[str, Any]:
-    """Stands in for a seq that is missing, deleted, or deleted for this user, so the client can advance."""
-    return {
-        "server_msg_id": "",
-        "client_msg_id": "",
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "send_id": "",
-        "recv_id": "",
-        "group_id": "",
-        "session_type": 0,
-        "content_type": 0,
-        "content": {},
-        "send_time": 0,
-        "status": int(MsgStatus.DELETED),
-        "sender_platform_id": 0,
-        "sender_nickname": "",
-        "sender_face_url": "",
-    }
-
-
 @dataclass
 class PullResult:
     messages: list[Any]  # orjson.Fragment (stored wire JSON) or placeholder dicts

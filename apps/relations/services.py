@@ -17,8 +17,9 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
-from apps.common.notify import FriendNote, notify_user
 from apps.common.sideeffects import on_commit
+from apps.messaging.delivery import push_to_users
+from apps.messaging.notifications import FriendNote, notify_user
 from apps.relations import selectors
 from apps.relations.models import AddSource, Black, Friend, FriendRequest, HandleResult
 
@@ -248,7 +249,7 @@ FRIEND_INFO_FIELDS = ("nickname", "face_url")
 def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
     """Tell the user's friends that their nickname or face changed (1209, push only: not stored).
 
-    Called by :func:`apps.accounts.services.user_update`. Every online device of every user
+    Called when :func:`apps.accounts.services.user_update` sends ``user_profile_changed``. Every online device of every user
     who has ``user`` in their friend list gets ``push.notification`` after commit; offline
     friends see the new profile when they next load their friend list. One query; returns
     the friends told.
@@ -270,10 +271,5 @@ def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
         },
     }
 
-    def push() -> None:
-        from apps.messaging.delivery import push_to_users
-
-        push_to_users(owners, "push.notification", data)
-
-    on_commit(push)
+    on_commit(lambda: push_to_users(owners, "push.notification", data))
     return owners

@@ -14,7 +14,7 @@ from apps.accounts.api.serializers import UserIdField
 from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
 from apps.messaging import selectors, services
-from apps.messaging.store import message_wire
+from apps.messaging.wire import message_wire
 
 CONV_ERRORS = (Code.NOT_FOUND, Code.NO_PERMISSION, *TOKEN_ERRORS)
 

@@ -1,5 +1,8 @@
 """Notifications as messages: the one door from relations/groups into the message log.
 
+The content types of friend and group events, and two helpers over
+:func:`apps.messaging.services.send.notification_send`.
+
 Friend events (content types 1201–1210) are stored for the users concerned
 (session_type 1, ``recv_id``); group events (1501–1520) as tips in the group's
 conversation (session_type 3, ``group_id``). The message log allocates the seq
@@ -11,8 +14,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-SINGLE = 1
-GROUP = 3
+from apps.messaging.models import SessionType
+from apps.messaging.services.send import notification_send
+from apps.messaging.wire import WireMessage
 
 
 class FriendNote(IntEnum):
@@ -55,35 +59,15 @@ class GroupNote(IntEnum):
     NAME_SET = 1520
 
 
-def notification_store(
-    *,
-    send_id: str,
-    session_type: int,
-    content_type: int,
-    content: dict[str, Any],
-    recv_id: str | None = None,
-    group_id: str | None = None,
-) -> dict[str, Any]:
-    """Store one notification message through the messaging service (in the caller's transaction)."""
-    from apps.messaging.services import notification_store as store  # messaging imports relations/groups
-
-    return store(
-        send_id=send_id,
-        session_type=session_type,
-        content_type=content_type,
-        content=content,
-        recv_id=recv_id,
-        group_id=group_id,
+def notify_user(*, send_id: str, recv_id: str, content_type: int, content: dict[str, Any]) -> WireMessage:
+    """A friend event in the single chat of ``send_id`` and ``recv_id`` (in the caller's transaction)."""
+    return notification_send(
+        send_id=send_id, session_type=SessionType.SINGLE, content_type=content_type, content=content, recv_id=recv_id
     )
 
 
-def notify_user(*, send_id: str, recv_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any]:
-    return notification_store(
-        send_id=send_id, session_type=SINGLE, content_type=content_type, content=content, recv_id=recv_id
-    )
-
-
-def notify_group(*, send_id: str, group_id: str, content_type: int, content: dict[str, Any]) -> dict[str, Any]:
-    return notification_store(
-        send_id=send_id, session_type=GROUP, content_type=content_type, content=content, group_id=group_id
+def notify_group(*, send_id: str, group_id: str, content_type: int, content: dict[str, Any]) -> WireMessage:
+    """A group event as a tip in the group's conversation (in the caller's transaction)."""
+    return notification_send(
+        send_id=send_id, session_type=SessionType.GROUP, content_type=content_type, content=content, group_id=group_id
     )

@@ -1,4 +1,5 @@
-"""The audit log in the admin: read-only for everyone, superusers included."""
+"""The audit log in the admin: read-only for everyone, superusers included (registered by
+:mod:`apps.console.admin`)."""
 
 from __future__ import annotations
 
