@@ -19,11 +19,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from apps.audit.models import AuditLog
+from apps.audit.services import OperatorAction
 from apps.console.actions import CappedCountPaginator, ReadOnlyAdmin, operator_ip, run_with_reason
 from apps.console.exporting import parse_time_ms
 from apps.console.filters import InputFilter, input_filter
 from apps.console.messages_view import conversation_context, message_text, ms_to_datetime
-from apps.console.operator import audited, call_with_reason
 from apps.messaging import services
 from apps.messaging.models import ContentType, Conversation, Message, MsgStatus
 
@@ -159,14 +159,9 @@ class MessageAdmin(ReadOnlyAdmin):
         operator = request.user
 
         def revoke(msg: Message, reason: str) -> None:
-            audited(
-                lambda: call_with_reason(
-                    services.message_revoke, user_id=operator.user_id, server_msg_id=msg.server_msg_id,
-                    as_app_admin=True, reason=reason,
-                ),
-                actor=operator, ip=ip, action="message.revoke", target_type="message", target_id=msg.server_msg_id,
-                reason=reason,
-                details={"conversation_id": msg.conversation_id, "seq": msg.seq, "send_id": msg.send_id},
+            services.message_revoke(
+                user_id=operator.user_id, server_msg_id=msg.server_msg_id, as_app_admin=True, reason=reason,
+                operator=OperatorAction(actor=operator.user_id, reason=reason, ip=ip),
             )
 
         return run_with_reason(

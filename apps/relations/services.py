@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.audit.services import audit_record
+from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit
@@ -129,11 +129,17 @@ def friend_request_accept(*, request_id: int, by: User, handle_msg: str = "") ->
 
 
 @transaction.atomic
-def friend_request_refuse(*, request_id: int, by: User, handle_msg: str = "") -> FriendRequest:
+def friend_request_refuse(
+    *, request_id: int, by: User, handle_msg: str = "", operator: OperatorAction | None = None
+) -> FriendRequest:
+    """The recipient ``by`` refuses a pending request (``operator``: an operator does it for them, audited)."""
     req = _pending_for(request_id=request_id, by=by)
     _handled(req, result=HandleResult.REFUSED, by=by.user_id, handle_msg=handle_msg)
     notify_user(send_id=by.user_id, recv_id=req.from_user_id, content_type=FriendNote.REQUEST_REFUSED,
                 content=_request_tip(req))
+    if operator is not None:
+        operator.record(action="friend_request.refuse", target_type="user", target_id=req.to_user_id,
+                        details={"request_id": req.pk, "from_user_id": req.from_user_id})
     return req
 
 
@@ -233,13 +239,17 @@ def black_add(*, owner: User, user_id: str) -> Black:
 
 
 @transaction.atomic
-def black_remove(*, owner: User, user_id: str) -> None:
+def black_remove(*, owner: User, user_id: str, operator: OperatorAction | None = None) -> None:
+    """``owner`` unblocks ``user_id`` (``operator``: an operator does it for them, audited)."""
     deleted, _ = Black.objects.filter(owner_id=owner.user_id, blocked_id=user_id).delete()
     if not deleted:
         raise DomainError(Code.NOT_FOUND, f"{user_id} is not in your blacklist")
     invalidate([selectors.blocked_key(owner.user_id, user_id)])
     notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=FriendNote.BLACK_REMOVED,
                 content={"owner_user_id": owner.user_id, "block_user_id": user_id})
+    if operator is not None:
+        operator.record(action="black.remove", target_type="user", target_id=owner.user_id,
+                        details={"block_user_id": user_id})
 
 
 # ------------------------------------------------------------ profile changes

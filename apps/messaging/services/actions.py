@@ -14,7 +14,7 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from apps.audit.services import audit_record
+from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import on_commit
@@ -59,11 +59,13 @@ def message_revoke(
     server_msg_id: str | None = None,
     as_app_admin: bool = False,
     reason: str = "",
+    operator: OperatorAction | None = None,
 ) -> WireMessage:
     """Revoke a message and leave a 2101 notice in its conversation; returns the notice.
 
     The sender may revoke within ``IM_REVOKE_WINDOW_SECONDS``; group owners and admins
-    may revoke any message of their group at any time; app admins anything.
+    may revoke any message of their group at any time; app admins anything. With
+    ``operator`` (the admin console) the revoke writes its one ``message.revoke`` audit row.
     """
     msg = _find_message(user_id=user_id, conversation_id=conversation_id, seq=seq, server_msg_id=server_msg_id)
     role = 0
@@ -98,6 +100,11 @@ def message_revoke(
     }
     if reason:
         content["reason"] = str(reason)[:255]
+    if operator is not None:
+        operator.record(
+            action="message.revoke", target_type="message", target_id=msg.server_msg_id,
+            details={"conversation_id": msg.conversation_id, "seq": msg.seq, "send_id": msg.send_id},
+        )
     send_id, recv_id = user_id, msg.recv_id if msg.send_id == user_id else msg.send_id
     if msg.session_type != SessionType.GROUP and user_id not in (msg.send_id, msg.recv_id):
         # an app admin revoking a single-chat message: the notice stays in the same conversation
