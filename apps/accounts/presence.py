@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.common.cachekeys import key_part
-from apps.common.sideeffects import send_to_user_now
+from apps.common.push import send_to_users
 
 CHANGE_EVENT = "presence.change"
 
@@ -227,8 +227,9 @@ def _watchers(user_id: str) -> list[str]:
 
 def _notify_watchers(user_id: str, platforms: list[int]) -> None:
     event = {"type": CHANGE_EVENT, "user_id": user_id, "online": bool(platforms), "platform_ids": platforms}
-    for watcher in _watchers(user_id):
-        send_to_user_now(watcher, event)
+    watchers = _watchers(user_id)
+    if watchers:
+        send_to_users(watchers, event)
 
 
 def presence_reset_local() -> None:

@@ -17,7 +17,8 @@ from apps.accounts.signals import user_profile_changed
 from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_set, token_status_cache_set_many
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
-from apps.common.sideeffects import on_commit, send_to_user_now
+from apps.common.push import send_to_users
+from apps.common.sideeffects import on_commit
 
 KICK_EVENT = "session.kick"
 
@@ -49,8 +50,8 @@ def _kick_on_commit(user_id: str, kicked: list[tuple[str, int]], reason: str) ->
 
     def run() -> None:
         token_status_cache_set_many([jti for jti, _ in kicked], TokenStatus.KICKED)
-        send_to_user_now(
-            user_id,
+        send_to_users(
+            [user_id],
             {"type": KICK_EVENT, "jtis": [jti for jti, _ in kicked], "reason": reason},
         )
 

@@ -25,9 +25,10 @@ from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User
 from apps.accounts.tokens import TokenClaims, token_check, token_decode
+from apps.common import push
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
-from apps.messaging import delivery, housekeeping, protocol, selectors, services
+from apps.messaging import housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
 from apps.messaging.services.send import SendRequest
@@ -304,7 +305,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 user_id=self.user_id, group_id=self._typing_groups[cid]
             )
         payload = {"conversation_id": cid, "user_id": self.user_id, "typing": typing}
-        await delivery.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
+        await push.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
         return {}
 
     async def op_ping(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +342,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def presence_change(self, event: dict[str, Any]) -> None:
         if self.user_id is not None and not self._closed:
             data = {k: event.get(k) for k in ("user_id", "online", "platform_ids")}
-            await self.send(text_data=delivery.push_frame("push.presence", data))
+            await self.send(text_data=push.push_frame("push.presence", data))
 
     async def session_kick(self, event: dict[str, Any]) -> None:
         if self.jti and not self._closed and self.jti in (event.get("jtis") or []):

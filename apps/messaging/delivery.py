@@ -3,8 +3,8 @@
 The channel layer delivers at most once; durability comes from the stored,
 seq-numbered log and the client's catch-up (``seq.newest`` + ``msg.pull``).
 
-Every push is pre-serialized once into the frame text, and sent to the user groups
-(:func:`apps.common.sideeffects.user_group`) as ``{"type": "push.frame", "frame": ...,
+Every push is pre-serialized once into the frame text, and sent through the one push
+path, :mod:`apps.common.push`, to the user groups as ``{"type": "push.frame", "frame": ...,
 "skip": <channel name or None>}``; ``skip`` is the sending connection, which already
 has the ack. Group messages go through :func:`deliver_group_message`, the one fan-out
 function: it hands the pre-serialized frame to the ``messaging.deliver_group`` Celery
@@ -36,7 +36,6 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from asgiref.sync import async_to_sync, sync_to_async
 from celery import current_app
 from celery.signals import worker_process_init
@@ -44,13 +43,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
-from apps.common.sideeffects import user_group
+from apps.common.push import asend_events, frame_event, push_frame, send_to_users
 from apps.messaging.models import SessionType
 from apps.messaging.selectors import group_push_member_ids
 
 log = logging.getLogger(__name__)
 
-PUSH_EVENT = "push.frame"
 NODES_GROUP = "im.nodes"  # every server process (node) with live connections is in it
 NODE_PUSH_EVENT = "push.many"
 # the Celery entry points of the fan-out (apps/messaging/tasks.py), queued by name so this
@@ -78,67 +76,6 @@ def runs_eagerly() -> bool:
 def _task(name: str) -> Any:
     """A registered Celery task (the messaging app registers its tasks when Django loads it)."""
     return current_app.tasks[name]
-
-
-def push_frame(op: str, data: Any) -> str:
-    return orjson.dumps({"op": op, "data": data}).decode()
-
-
-def _event(frame: str, skip: str | None) -> dict[str, Any]:
-    return {"type": PUSH_EVENT, "frame": frame, "skip": skip}
-
-
-async def _send_many(user_ids: Iterable[str], event: dict[str, Any]) -> None:
-    await _send_events([(list(user_ids), event)])
-
-
-async def _send_events(items: list[tuple[list[str], dict[str, Any]]]) -> None:
-    """Send each event to its users' groups, in order (a batch's pushes share one round trip)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    items = [(list(dict.fromkeys(user_ids)), event) for user_ids, event in items]
-    if sum(len(user_ids) for user_ids, _ in items) > 1 and await _publish_pipelined(layer, items):
-        return
-    for user_ids, event in items:
-        for user_id in user_ids:
-            try:
-                await layer.group_send(user_group(user_id), event)
-            except Exception:  # a failed ring loses nothing stored
-                log.exception("push to %s failed", user_id)
-
-
-async def _publish_pipelined(layer: Any, items: list[tuple[list[str], dict[str, Any]]]) -> bool:
-    """channels-redis' pub/sub layer: serialize each event once and publish it to every
-    user's group, all events in one pipelined round trip per Redis shard, in order
-    (``group_send`` costs a round trip and a serialization per user). Returns False when
-    the layer is another kind or its internals differ (the caller then sends one by one)."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer
-
-    if not isinstance(layer, RedisPubSubChannelLayer):
-        return False
-    try:
-        inner = layer._get_layer()
-        by_shard: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
-        for user_ids, event in items:
-            payload = layer.serialize(event)
-            for user_id in user_ids:
-                channel = inner._get_group_channel_name(user_group(user_id))
-                shard = inner._get_shard(channel)
-                by_shard.setdefault(id(shard), (shard, []))[1].append((channel, payload))
-        for shard, publishes in by_shard.values():
-            async with shard._lock:
-                shard._ensure_redis()
-                pipe = shard._redis.pipeline(transaction=False)
-                for channel, payload in publishes:
-                    pipe.publish(channel, payload)
-                await pipe.execute()
-    except AttributeError:
-        log.warning("channel layer internals differ; pushing one by one", exc_info=True)
-        return False
-    except Exception:  # a failed ring loses nothing stored
-        log.exception("pipelined push of %d events failed", len(items))
-    return True
 
 
 def single_recipients(message: dict[str, Any]) -> list[str]:
@@ -234,7 +171,7 @@ def deliver_message(message: dict[str, Any], skip: str | None = None) -> None:
     if message["session_type"] == SessionType.GROUP:
         deliver_group_message(message, skip)
         return
-    async_to_sync(_send_many)(single_recipients(message), _event(push_frame("push.msg", message), skip))
+    send_to_users(single_recipients(message), frame_event(push_frame("push.msg", message), skip))
 
 
 async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> None:
@@ -245,9 +182,9 @@ async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> N
         if message["session_type"] == SessionType.GROUP:
             group_items.append((message, skip))
         else:
-            single_items.append((single_recipients(message), _event(push_frame("push.msg", message), skip)))
+            single_items.append((single_recipients(message), frame_event(push_frame("push.msg", message), skip)))
     if single_items:
-        await _send_events(single_items)  # one round trip for the whole batch on the Redis layer
+        await asend_events(single_items)  # one round trip for the whole batch on the Redis layer
     if group_items:
         # member lists are DB/cache reads: keep them off the event loop and off the DB-writer thread
         await sync_to_async(_deliver_groups, thread_sensitive=False)(group_items)
@@ -259,11 +196,3 @@ def _deliver_groups(items: list[tuple[dict[str, Any], str | None]]) -> None:
             deliver_group_message(message, skip)
     finally:
         close_old_connections()
-
-
-async def apush_to_users(user_ids: Iterable[str], op: str, data: Any, skip: str | None = None) -> None:
-    await _send_many(user_ids, _event(push_frame(op, data), skip))
-
-
-def push_to_users(user_ids: Iterable[str], op: str, data: Any, skip: str | None = None) -> None:
-    async_to_sync(_send_many)(list(user_ids), _event(push_frame(op, data), skip))

@@ -17,8 +17,8 @@ from apps.accounts.models import User
 from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
+from apps.common.push import push_to_users
 from apps.common.sideeffects import on_commit
-from apps.messaging.delivery import push_to_users
 from apps.messaging.notifications import FriendNote, notify_user
 from apps.relations import selectors
 from apps.relations.models import AddSource, Black, Friend, FriendRequest, HandleResult

@@ -17,9 +17,10 @@ from django.db import IntegrityError, transaction
 from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
+from apps.common.push import push_to_users
 from apps.common.sideeffects import on_commit
 from apps.groups.selectors import group_member_ids
-from apps.messaging import delivery, offline
+from apps.messaging import offline
 from apps.messaging.models import (
     ContentType,
     Conversation,
@@ -138,7 +139,7 @@ def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[s
     read_seq_raise(owner_id=user_id, conversation_id=conversation_id, session_type=conv.session_type, seq=seq)
     receipt = {"conversation_id": conversation_id, "user_id": user_id, "read_seq": seq}
     targets = [user_id, *peers_of(conv, user_id)] if conv.session_type != SessionType.GROUP else [user_id]
-    on_commit(lambda: delivery.push_to_users(targets, "push.read", receipt))
+    on_commit(lambda: push_to_users(targets, "push.read", receipt))
     return {"conversation_id": conversation_id, "read_seq": seq, "max_seq": conv.max_seq}
 
 
@@ -282,5 +283,5 @@ def message_delete(*, server_msg_id: str, actor: Any, reason: str, ip: str | Non
     )
     notice = {"conversation_id": msg.conversation_id, "seq": msg.seq, "server_msg_id": msg.server_msg_id}
     audience = _conversation_audience(msg)
-    on_commit(lambda: delivery.push_to_users(audience, "push.msg.deleted", notice))
+    on_commit(lambda: push_to_users(audience, "push.msg.deleted", notice))
     return notice
