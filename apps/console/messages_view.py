@@ -65,10 +65,10 @@ REVOKE_NOTICE = 2101
 
 
 def _int_or_none(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except ValueError as exc:
         raise ValueError(f"{name} must be a seq number") from exc
 

@@ -35,7 +35,7 @@ from django.db import close_old_connections
 from apps.common.errors import Code, DomainError
 from apps.messaging.delivery import adeliver_messages
 from apps.messaging.services.send import SendRequest, SendResult, messages_send
-from apps.messaging.wire import conversation_id_of
+from apps.messaging.wire import WireMessage, conversation_id_of
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class _Lane:
                       (self.last_end - started) * 1000)
             self.owner.batches += 1
             self.owner.largest = max(self.owner.largest, len(batch))
-            stored = []
+            stored: list[tuple[WireMessage, str | None]] = []
             for (_req, fut), result in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(result)
@@ -100,7 +100,7 @@ class _Lane:
             if stored:
                 self.delivery = asyncio.get_running_loop().create_task(self._deliver_after(self.delivery, stored))
 
-    async def _deliver_after(self, previous: asyncio.Task[None] | None, stored: list[tuple[dict, str | None]]) -> None:
+    async def _deliver_after(self, previous: asyncio.Task[None] | None, stored: list[tuple[WireMessage, str | None]]) -> None:
         """Push a batch once the previous batch's pushes are out, so pushes leave in seq order."""
         if previous is not None:
             with contextlib.suppress(Exception):

@@ -266,13 +266,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             seqs=p.seqs,
             limit=p.limit,
         )
-        return result.as_data()
+        data_out: dict[str, Any] = result.as_data()
+        return data_out
 
     async def op_read(self, data: dict[str, Any]) -> dict[str, Any]:
         cid, seq = protocol.parse_read(data)
-        return await database_sync_to_async(services.conversation_read)(
+        receipt: dict[str, Any] = await database_sync_to_async(services.conversation_read)(
             user_id=self.user_id, conversation_id=cid, seq=seq
         )
+        return receipt
 
     async def op_revoke(self, data: dict[str, Any]) -> dict[str, Any]:
         server_msg_id, cid, seq = protocol.parse_revoke(data)
@@ -314,7 +316,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def op_presence_watch(self, data: dict[str, Any]) -> dict[str, Any]:
         user_ids = protocol.parse_user_ids(data)
         status = await sync_to_async(presence.presence_watch, thread_sensitive=False)(
-            watcher_id=self.user_id, user_ids=user_ids
+            watcher_id=self.user_id or "", user_ids=user_ids
         )
         return {"users": {uid: {"online": bool(p), "platform_ids": p} for uid, p in status.items()}}
 

@@ -46,6 +46,7 @@ from django.db import close_old_connections
 from apps.common.push import asend_events, frame_event, push_frame, send_to_users
 from apps.messaging.models import SessionType
 from apps.messaging.selectors import group_push_member_ids
+from apps.messaging.wire import WireMessage
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,11 @@ DELIVER_GROUP_CHUNK_TASK = "messaging.deliver_group_chunk"
 _state = {"worker": False}
 
 
-@worker_process_init.connect
 def _mark_worker(**_: Any) -> None:
     _state["worker"] = True
+
+
+worker_process_init.connect(_mark_worker)
 
 
 def in_worker() -> bool:
@@ -78,12 +81,12 @@ def _task(name: str) -> Any:
     return current_app.tasks[name]
 
 
-def single_recipients(message: dict[str, Any]) -> list[str]:
+def single_recipients(message: WireMessage) -> list[str]:
     """A single chat or notification goes to the recipient and to the sender's other devices."""
     return [u for u in (message.get("recv_id"), message.get("send_id")) if u]
 
 
-def deliver_group_message(message: dict[str, Any], skip: str | None = None) -> None:
+def deliver_group_message(message: WireMessage, skip: str | None = None) -> None:
     """Fan a stored group message out to every member, through the group fan-out task.
 
     Sync context (``on_commit`` callbacks, a worker thread of the event loop). Never
@@ -135,11 +138,12 @@ async def _send_to_nodes(user_ids: Iterable[str], frame: str, skip: str | None) 
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": list(dict.fromkeys(user_ids)), "skip": skip}
+    users = list(dict.fromkeys(user_ids))
+    event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": users, "skip": skip}
     try:
         await layer.group_send(NODES_GROUP, event)
     except Exception:  # a failed ring loses nothing stored
-        log.exception("node push to %d users failed", len(event["users"]))
+        log.exception("node push to %d users failed", len(users))
 
 
 _worker_loop: asyncio.AbstractEventLoop | None = None
@@ -166,7 +170,7 @@ def _run(coro: Any) -> None:
     _worker_loop.run_until_complete(coro)
 
 
-def deliver_message(message: dict[str, Any], skip: str | None = None) -> None:
+def deliver_message(message: WireMessage, skip: str | None = None) -> None:
     """Deliver one stored message (sync context: ``transaction.on_commit`` callbacks)."""
     if message["session_type"] == SessionType.GROUP:
         deliver_group_message(message, skip)
@@ -174,9 +178,9 @@ def deliver_message(message: dict[str, Any], skip: str | None = None) -> None:
     send_to_users(single_recipients(message), frame_event(push_frame("push.msg", message), skip))
 
 
-async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> None:
+async def adeliver_messages(items: list[tuple[WireMessage, str | None]]) -> None:
     """Deliver stored messages from the event loop (the websocket send path), in order."""
-    group_items: list[tuple[dict[str, Any], str | None]] = []
+    group_items: list[tuple[WireMessage, str | None]] = []
     single_items: list[tuple[list[str], dict[str, Any]]] = []
     for message, skip in items:
         if message["session_type"] == SessionType.GROUP:
@@ -190,7 +194,7 @@ async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> N
         await sync_to_async(_deliver_groups, thread_sensitive=False)(group_items)
 
 
-def _deliver_groups(items: list[tuple[dict[str, Any], str | None]]) -> None:
+def _deliver_groups(items: list[tuple[WireMessage, str | None]]) -> None:
     try:
         for message, skip in items:
             deliver_group_message(message, skip)

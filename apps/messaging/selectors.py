@@ -217,9 +217,9 @@ def messages_pull(
             raise DomainError(Code.BAD_ARGS, f"seqs must be a list of 1-{max_limit} seqs")
         wanted = sorted({_check_seq(s, "seqs[]") for s in seqs})
     else:
-        from_seq = _check_seq(from_seq, "from_seq")
-        to_seq = _check_seq(to_seq, "to_seq")
-        if to_seq < from_seq:
+        first = _check_seq(from_seq, "from_seq")
+        end = _check_seq(to_seq, "to_seq")
+        if end < first:
             raise DomainError(Code.BAD_ARGS, "to_seq must not be below from_seq")
     conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
     cid, max_seq, min_seq = conv.conversation_id, conv.max_seq, conv.min_seq
@@ -236,9 +236,9 @@ def messages_pull(
             orjson.Fragment(stored[s]) if s in stored and s not in deleted else placeholder(cid, s) for s in wanted
         ]
         return PullResult(out, True, max_seq, min_seq)
-    hi = min(to_seq, max_seq)
-    lo = max(from_seq, 1, min_seq)
-    if hi < 1 or from_seq > max_seq:
+    hi = min(end, max_seq)
+    lo = max(first, 1, min_seq)
+    if hi < 1 or first > max_seq:
         return PullResult([], True, max_seq, min_seq)
     if hi < lo:
         raise DomainError(Code.SEQ_PURGED, data={"min_seq": min_seq})

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from apps.accounts.authentication import request_user
 from apps.audit.services import OperatorAction
 from apps.console.actions import ReadOnlyAdmin, operator_ip, run_with_reason
 from apps.console.filters import input_filter
@@ -41,7 +42,7 @@ class FriendRequestAdmin(CorrectingAdmin):
             title="Refuse friend requests",
             run=lambda r, data: services.friend_request_refuse(
                 request_id=r.pk, by=r.to_user, handle_msg="",
-                operator=OperatorAction(actor=request.user.user_id, reason=data["reason"], ip=ip),
+                operator=OperatorAction(actor=request_user(request).user_id, reason=data["reason"], ip=ip),
             ),
             done="Refused {count} request(s).",
         )
@@ -65,7 +66,7 @@ class FriendAdmin(CorrectingAdmin):
             title="Remove friendships",
             note="Both users lose each other from their friend lists and are told.",
             run=lambda row, data: services.friendship_remove(
-                user_id=row.owner_id, friend_id=row.friend_id, actor=request.user, reason=data["reason"], ip=ip
+                user_id=row.owner_id, friend_id=row.friend_id, actor=request_user(request), reason=data["reason"], ip=ip
             ),
             done="Removed {count} friendship(s).",
         )
@@ -89,7 +90,7 @@ class BlackAdmin(CorrectingAdmin):
             title="Remove blacklist entries",
             run=lambda row, data: services.black_remove(
                 owner=row.owner, user_id=row.blocked_id,
-                operator=OperatorAction(actor=request.user.user_id, reason=data["reason"], ip=ip),
+                operator=OperatorAction(actor=request_user(request).user_id, reason=data["reason"], ip=ip),
             ),
             done="Removed {count} blacklist entr(y/ies).",
         )

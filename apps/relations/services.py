@@ -8,7 +8,7 @@ themselves (a blocked user is never told).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -159,7 +159,8 @@ def friend_delete(*, owner: User, friend_id: str) -> None:
 def friendship_remove(*, user_id: str, friend_id: str, actor: User, reason: str = "", ip: str | None = None) -> None:
     """Operator correction: remove a friendship both ways; each side is told (1205). One audit row."""
     rows = Friend.objects.filter(owner_id__in=[user_id, friend_id], friend_id__in=[user_id, friend_id])
-    owners = sorted(set(rows.values_list("owner_id", flat=True)), key=lambda owner: owner != user_id)
+    owner_ids = cast(list[str], list(rows.values_list("owner_id", flat=True)))  # a to_field foreign key: user ids (str), not pks
+    owners = sorted(set(owner_ids), key=lambda owner: owner != user_id)
     if not owners:
         raise DomainError(Code.NOT_FRIENDS, f"{user_id} and {friend_id} are not friends")
     rows.delete()
@@ -185,7 +186,8 @@ def friend_update(*, owner: User, friend_id: str, data: dict[str, Any]) -> Frien
         for key in changed:
             setattr(row, key, data[key])
         row.save(update_fields=changed)
-        content = {"from_user_id": owner.user_id, "to_user_id": friend_id, **{k: getattr(row, k) for k in changed}}
+        content: dict[str, Any] = {"from_user_id": owner.user_id, "to_user_id": friend_id}
+        content.update({k: getattr(row, k) for k in changed})
         note = FriendNote.REMARK_SET if changed == ["remark"] else FriendNote.FRIENDS_INFO_UPDATE
         notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=note, content=content)
     return Friend.objects.select_related("friend").get(pk=row.pk)
@@ -267,7 +269,7 @@ def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
     changed = [f for f in FRIEND_INFO_FIELDS if f in fields]
     if not changed:
         return []
-    owners = list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True))
+    owners = cast(list[str], list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True)))
     if not owners:
         return []
     data = {

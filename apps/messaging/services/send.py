@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -411,7 +412,7 @@ def messages_send(reqs: list[SendRequest], *, on_stored: OnStored | None = None)
 def _deliver_on_commit(skip: str | None = None) -> OnStored:
     def schedule(stored: list[WireMessage]) -> None:
         for message in stored:
-            on_commit(lambda m=message: delivery.deliver_message(m, skip))
+            on_commit(partial(delivery.deliver_message, message, skip))
 
     return schedule
 
@@ -483,9 +484,10 @@ def message_send_by(
         sender_platform_id = actor_platform_id
     else:
         if send_id != actor.user_id:
-            sender = User.objects.filter(user_id=send_id).only("nickname", "face_url").first()
-            if sender is None:
+            other = User.objects.filter(user_id=send_id).only("nickname", "face_url").first()
+            if other is None:
                 raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
+            sender = other
         # a trusted send skips the rules, not the addressee: no log for a user or group that does not exist
         if session_type == SessionType.GROUP and isinstance(group_id, str) and group_id:
             group_get(group_id=group_id)
