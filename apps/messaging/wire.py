@@ -1,7 +1,8 @@
 """The message as clients see it: its fields, its conversation id, its ack (DESIGN §3, §7).
 
-The one definition of a ``<message>`` (push, pull, history, export) and of the ``msg.send``
-ack. They are ``TypedDict`` records: checked by the type checker, and plain dicts at run
+The one definition of a ``<message>`` (push, pull, history, export), of the ``msg.send``
+ack and of every websocket op's reply (requests are parsed into the records of
+:mod:`apps.messaging.protocol`). They are ``TypedDict`` records: checked by the type checker, and plain dicts at run
 time, so the hot path builds them and encodes them with ``orjson`` at no extra cost and the
 wire format is exactly the dict's. :data:`MESSAGE_FIELDS` (in wire order) is derived from
 the declaration; nothing else spells the field list out.
@@ -43,6 +44,70 @@ class SendAck(TypedDict):
     conversation_id: str
     seq: int
     send_time: int
+
+
+# ------------------------------------------------- websocket op replies (docs/protocol.md)
+class SendReply(SendAck):
+    """``msg.send``: the ack, and whether the message had been stored before (a resend)."""
+
+    duplicate: bool
+
+
+class SeqState(TypedDict):
+    max_seq: int
+    read_seq: int
+    min_seq: int
+
+
+class SeqNewestReply(TypedDict):
+    """``seq.newest``."""
+
+    conversations: dict[str, SeqState]
+
+
+class PullReply(TypedDict):
+    """``msg.pull``: stored wire JSON (``orjson.Fragment``) or placeholders, in seq order."""
+
+    messages: list[Any]
+    is_end: bool
+    max_seq: int
+    min_seq: int
+
+
+class ReadReply(TypedDict):
+    """``conv.read`` (and the REST read)."""
+
+    conversation_id: str
+    read_seq: int
+    max_seq: int
+
+
+class RevokeReply(TypedDict):
+    """``msg.revoke``: the revoked message's place, and the 2101 notice left in its conversation."""
+
+    conversation_id: str
+    seq: int
+    server_msg_id: str
+    notice: WireMessage
+
+
+class PingReply(TypedDict):
+    server_time: int
+
+
+class PresenceState(TypedDict):
+    online: bool
+    platform_ids: list[int]
+
+
+class PresenceWatchReply(TypedDict):
+    """``presence.watch``."""
+
+    users: dict[str, PresenceState]
+
+
+class EmptyReply(TypedDict):
+    """``typing``: nothing to say."""
 
 
 MESSAGE_FIELDS: tuple[str, ...] = tuple(WireMessage.__annotations__)

@@ -94,7 +94,7 @@ class ConversationsApi(APIView):
         user_id = request_user(request).user_id
         rows = selectors.conversation_rows(user_id=user_id, include_hidden=params.validated_data["include_hidden"])
 
-        def render(page: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        def render(page: list[selectors.ConversationRow]) -> list[dict[str, Any]]:
             items = selectors.conversation_items(user_id=user_id, rows=page)
             return selectors.conversations_decorate(user_id=user_id, items=items)
 

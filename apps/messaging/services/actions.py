@@ -34,7 +34,7 @@ from apps.messaging.models import (
 from apps.messaging.selectors import conversation_for_user, group_rejecters_key, peers_of
 from apps.messaging.seq import read_seq_raise, user_conversations_touch
 from apps.messaging.services.send import notification_send
-from apps.messaging.wire import WireMessage, group_conversation_id, message_wire, now_ms, placeholder
+from apps.messaging.wire import ReadReply, WireMessage, group_conversation_id, message_wire, now_ms, placeholder
 
 
 # ------------------------------------------------------------------------ revoke
@@ -123,7 +123,7 @@ def message_revoke(
 
 # ------------------------------------------------------------------- read state
 @transaction.atomic
-def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[str, Any]:
+def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> ReadReply:
     """Raise the user's read seq (never lowers it); the peer and the user's devices get a receipt push."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise DomainError(Code.BAD_ARGS, "seq must be a non-negative integer")
