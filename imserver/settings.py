@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -126,6 +127,7 @@ AUTH_USER_MODEL = "accounts.User"
 REDIS_URL = env_str("REDIS_URL", "")
 IM_CACHE_PREFIX = env_str("IM_CACHE_PREFIX", "im")
 IM_PRESENCE_TTL_SECONDS = env_int("IM_PRESENCE_TTL_SECONDS", 120, minimum=10)
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a virtualenv and run the whole test suite (lint, checks, migrations, pytest).
+# Set up a virtualenv and run the whole test suite (lint, import contracts, types, checks, migrations, pytest).
 # Embedded by default (SQLite, in-memory layer, eager tasks). Point DATABASE_URL,
 # REDIS_URL and CELERY_BROKER_URL at real services to run against them.
 set -euo pipefail
@@ -14,6 +14,8 @@ if [[ "${DATABASE_URL:-}" == mysql* ]]; then
   "${PIP[@]}" -r requirements-mysql.txt
 fi
 echo "== ruff"; .venv/bin/ruff check .
+echo "== import contracts"; .venv/bin/lint-imports --no-cache
+echo "== mypy"; .venv/bin/mypy
 echo "== django checks"; .venv/bin/python manage.py check --fail-level WARNING
 echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== pytest (DATABASE_URL=${DATABASE_URL:-sqlite} REDIS_URL=${REDIS_URL:-none} CELERY_BROKER_URL=${CELERY_BROKER_URL:-eager})"

@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.accounts import services
+from apps.accounts.authentication import request_user
 from apps.accounts.constants import PLATFORM_CHOICES, TokenStatus
 from apps.accounts.models import Token, User
+from apps.audit.models import AuditLog
 from apps.audit.services import audit_record_many
 from apps.console import insights
 from apps.console.actions import operator_ip, run_with_reason
@@ -29,7 +31,7 @@ class TokenInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["jti", "platform_id", "status", "created_at", "expires_at"]
-    readonly_fields = fields
+    readonly_fields = tuple(str(f) for f in fields)
     ordering = ["-created_at"]
     max_num = 0
     verbose_name_plural = "Tokens (newest 20)"
@@ -99,7 +101,7 @@ class UserAdmin(BaseUserAdmin):
     def _audit_form(self, request: HttpRequest, action: str, users: Any, message: Any = None) -> None:
         details = {"change": json.loads(json.dumps(message, default=str))} if message else None
         audit_record_many(
-            actor=request.user.user_id, action=action, target_type="user",
+            actor=request_user(request).user_id, action=action, target_type="user",
             target_ids=[u.user_id for u in users], details=details, ip=operator_ip(request),
         )
 
@@ -162,8 +164,6 @@ class UserAdmin(BaseUserAdmin):
 
     @staticmethod
     def _activity(obj: User) -> list[Any]:
-        from apps.audit.models import AuditLog
-
         about = list(AuditLog.objects.filter(target_type="user", target_id=obj.user_id).order_by("-id")[:10])
         by = list(AuditLog.objects.filter(actor=obj.user_id).order_by("-id")[:10])
         merged = {r.pk: r for r in about + by}
@@ -186,7 +186,7 @@ class UserAdmin(BaseUserAdmin):
             title="Ban users",
             note="Banned users cannot log in; every session is closed now. Superusers (and, unless you are "
             "a superuser, other operators) are skipped.",
-            run=lambda user, data: services.user_ban(user=user, actor=request.user, reason=data["reason"], ip=ip),
+            run=lambda user, data: services.user_ban(user=user, actor=request_user(request), reason=data["reason"], ip=ip),
             done="Banned {count} user(s).",
         )
 
@@ -196,7 +196,7 @@ class UserAdmin(BaseUserAdmin):
         return run_with_reason(
             self, request, self._moderatable(request, queryset).filter(is_banned=True),
             title="Unban users",
-            run=lambda user, data: services.user_unban(user=user, actor=request.user, reason=data["reason"], ip=ip),
+            run=lambda user, data: services.user_unban(user=user, actor=request_user(request), reason=data["reason"], ip=ip),
             done="Unbanned {count} user(s).",
         )
 
@@ -208,7 +208,7 @@ class UserAdmin(BaseUserAdmin):
             title="Force logout on all platforms",
             note="Every token of the selected users is revoked and their connections are closed.",
             run=lambda user, data: services.tokens_revoke(
-                user=user, platform_id=None, actor=request.user, reason=data["reason"], ip=ip
+                user=user, platform_id=None, actor=request_user(request), reason=data["reason"], ip=ip
             ),
             done="Logged out {count} user(s) on all platforms.",
         )

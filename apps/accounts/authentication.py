@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -18,9 +20,22 @@ def _user_by_id(user_id: str) -> User | None:
     """The whole user row by ``user_id`` (views and services use any field), without the ORM's
     query compilation: every authenticated request makes this lookup."""
     qn = connection.ops.quote_name
-    table, column = qn(User._meta.db_table), qn(User._meta.get_field("user_id").column)
+    table, column = qn(User._meta.db_table), qn(User._meta.get_field("user_id").column or "user_id")
     sql = f"SELECT * FROM {table} WHERE {column} = %s"  # noqa: S608 - model names only, the id is a parameter
     return next(iter(User.objects.raw(sql, [user_id])), None)
+
+
+def request_user(request: HttpRequest | Request) -> User:
+    """The authenticated user of a request past its permission check (views, admin actions)."""
+    user = request.user
+    if not isinstance(user, User):  # unreachable behind IsAuthenticated / the admin login
+        raise PermissionDenied
+    return user
+
+
+def request_claims(request: Request) -> TokenClaims | None:
+    """The claims of the request's bearer token (None for other authentication)."""
+    return request.auth if isinstance(request.auth, TokenClaims) else None
 
 
 class BearerTokenAuthentication(BaseAuthentication):

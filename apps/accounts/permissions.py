@@ -4,6 +4,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
+
 
 class IsAppAdmin(BasePermission):
     """The caller holds an admin token (app backend, user in IM_ADMIN_USER_IDS)."""
@@ -12,4 +14,4 @@ class IsAppAdmin(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_app_admin)
+        return bool(isinstance(user, User) and user.is_authenticated and user.is_app_admin)

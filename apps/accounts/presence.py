@@ -16,13 +16,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 
 from apps.common.cachekeys import key_part
-from apps.common.sideeffects import send_to_user_now
+from apps.common.push import send_to_users
+from apps.common.redisconn import redis_client, redis_configured
 
 CHANGE_EVENT = "presence.change"
 
@@ -41,16 +41,8 @@ class _Local:
 _local = _Local()
 
 
-@lru_cache(maxsize=4)
-def _redis(url: str) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-
-
 def _client() -> Any | None:
-    url = getattr(settings, "REDIS_URL", "")
-    return _redis(url) if url else None
+    return redis_client() if redis_configured() else None
 
 
 def _pkey(user_id: str) -> str:
@@ -227,8 +219,9 @@ def _watchers(user_id: str) -> list[str]:
 
 def _notify_watchers(user_id: str, platforms: list[int]) -> None:
     event = {"type": CHANGE_EVENT, "user_id": user_id, "online": bool(platforms), "platform_ids": platforms}
-    for watcher in _watchers(user_id):
-        send_to_user_now(watcher, event)
+    watchers = _watchers(user_id)
+    if watchers:
+        send_to_users(watchers, event)
 
 
 def presence_reset_local() -> None:

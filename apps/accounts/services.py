@@ -13,12 +13,13 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.constants import PLATFORM_CLASS, PLATFORM_IDS, LoginPolicy, Platform, TokenStatus
 from apps.accounts.models import Token, User
+from apps.accounts.signals import user_profile_changed
 from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_set, token_status_cache_set_many
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
-from apps.common.sideeffects import on_commit, send_to_user_now
+from apps.common.push import send_to_users
+from apps.common.sideeffects import on_commit
 from apps.integrations.webhooks import emit_on_commit
-from apps.relations.services import friend_info_changed
 
 KICK_EVENT = "session.kick"
 
@@ -50,8 +51,8 @@ def _kick_on_commit(user_id: str, kicked: list[tuple[str, int]], reason: str) ->
 
     def run() -> None:
         token_status_cache_set_many([jti for jti, _ in kicked], TokenStatus.KICKED)
-        send_to_user_now(
-            user_id,
+        send_to_users(
+            [user_id],
             {"type": KICK_EVENT, "jtis": [jti for jti, _ in kicked], "reason": reason},
         )
 
@@ -213,7 +214,8 @@ def user_update(*, user: User, data: dict[str, Any], actor: User | None, ip: str
         setattr(user, key, data[key])
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
-        friend_info_changed(user=user, fields=changed)  # friends' devices learn of a new nickname/face
+        # friends' devices learn of a new nickname/face (relations listens)
+        user_profile_changed.send(sender=User, user=user, fields=changed)
         emit_on_commit("user.updated", {"user_id": user.user_id, **{k: getattr(user, k) for k in changed}})  # webhook
         if actor is not None and actor.pk != user.pk:
             audit_record(

@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.cache import cache
 
 from apps.accounts.constants import TokenStatus
+from apps.accounts.models import Token
 from apps.common.errors import Code, DomainError
 
 SALT = "imserver.token.v1"
@@ -73,8 +74,6 @@ def _token_status(claims: TokenClaims) -> int:
     status = cache.get(_cache_key(claims.jti))
     if status is not None:
         return int(status)
-    from apps.accounts.models import Token
-
     row = Token.objects.filter(jti=claims.jti).values_list("status", flat=True).first()
     status = _UNKNOWN if row is None else int(row)
     if status != _UNKNOWN:

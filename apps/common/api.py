@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from apps.common.errors import Code, DomainError
+from apps.common.errors import Code, DomainError, default_message, http_status
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ PAGE_PARAMS = [OpenApiParameter("limit", int, required=False), OpenApiParameter(
 def paginate(view: APIView, request: Request, qs: Any, output: Any) -> Response:
     """One offset page of ``qs`` rendered with the ``output`` serializer class."""
     paginator = OffsetPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(qs, request, view=view)
     return paginator.get_paginated_response(output(page, many=True).data)
 
 
@@ -112,11 +112,11 @@ def paginate_rows(
     query) only runs when the page does not tell the total (a full page, or an empty one past 0)."""
     paginator = OffsetPagination()
     paginator.request = request
-    paginator.limit = paginator.get_limit(request)
-    paginator.offset = paginator.get_offset(request)
-    rows = list(qs[paginator.offset : paginator.offset + paginator.limit])
-    if (rows and len(rows) < paginator.limit) or (not rows and not paginator.offset):
-        paginator.count = paginator.offset + len(rows)
+    limit = paginator.limit = paginator.get_limit(request) or 0  # OffsetPagination has a default limit
+    offset = paginator.offset = paginator.get_offset(request)
+    rows = list(qs[offset : offset + limit])
+    if (rows and len(rows) < limit) or (not rows and not offset):
+        paginator.count = offset + len(rows)
     else:
         paginator.count = count()
     return paginator.get_paginated_response(render(rows))
@@ -150,8 +150,6 @@ class ErrorSerializer(serializers.Serializer):
 
 def error_responses(*codes: Code) -> dict[int, OpenApiResponse]:
     """OpenAPI responses for a view's error codes, grouped by HTTP status."""
-    from apps.common.errors import default_message, http_status
-
     by_status: dict[int, list[Code]] = {}
     for code in (Code.BAD_ARGS, *codes):
         by_status.setdefault(http_status(code), []).append(code)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
@@ -9,7 +11,7 @@ DEFAULT_SECRET = "change-me-imserver-secret"
 
 
 @register(Tags.security, deploy=True)
-def check_im_secret(app_configs, **kwargs):  # type: ignore[no-untyped-def]
+def check_im_secret(app_configs: Any, **kwargs: Any) -> list[Any]:
     if settings.IM_SECRET == DEFAULT_SECRET or len(settings.IM_SECRET) < 16:
         return [
             Warning(

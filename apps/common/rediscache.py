@@ -1,52 +1,32 @@
-"""Django's Redis cache with one connection pool per process.
+"""Django's Redis cache on the process's one Redis client (:mod:`apps.common.redisconn`).
 
 Django keeps cache objects per async context (an asgiref ``Local``), and its
-``RedisCacheClient`` builds a fresh redis-py pool for every cache object. Under
-ASGI every websocket connection and every request therefore opened new Redis
-connections (and paid redis-py's handshake) for its first cache read, and every
-cache operation built a new ``redis.Redis`` object (~0.3 ms). The pools and their
-clients here are shared process-wide, keyed by server URL and options; redis-py
-pools and clients are thread-safe and reset their connections after ``fork``
-(Celery's prefork workers).
+``RedisCacheClient`` builds a fresh redis-py pool for every cache object and a fresh
+``redis.Redis`` for every operation (~0.3 ms). Under ASGI every websocket connection and
+every request therefore opened new Redis connections for its first cache read. Here every
+cache operation uses the shared client of the cache's URL. ``get_client`` is the one method
+replaced: it is where Django's client picks its connection, and it has no option for a
+shared one.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-_pools: dict[tuple[str, str], Any] = {}
-_clients: dict[int, Any] = {}
-_lock = threading.Lock()
+from apps.common.redisconn import redis_client
 
 
-class SharedPoolRedisCacheClient(RedisCacheClient):
-    def _get_connection_pool(self, write: bool) -> Any:
-        index = self._get_connection_pool_index(write)
-        url = self._servers[index]
-        key = (url, repr(sorted(self._pool_options.items(), key=lambda kv: kv[0])))
-        pool = _pools.get(key)
-        if pool is None:
-            with _lock:
-                pool = _pools.get(key)
-                if pool is None:
-                    pool = _pools[key] = self._pool_class.from_url(url, **self._pool_options)
-        return pool
-
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        # a redis.Redis object costs ~0.3 ms to build and is thread-safe over its pool: keep one per pool
-        pool = self._get_connection_pool(write)
-        client = _clients.get(id(pool))
-        if client is None:
-            client = _clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+class SharedRedisCacheClient(RedisCacheClient):
+    def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
+        return redis_client(self._servers[0])  # type: ignore[attr-defined]  # set by RedisCacheClient.__init__, absent from the stubs
 
 
 class SharedPoolRedisCache(RedisCache):
-    """``django.core.cache.backends.redis.RedisCache`` with process-wide pools."""
+    """``django.core.cache.backends.redis.RedisCache`` on the process-wide client (one server)."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = SharedPoolRedisCacheClient
+        self._class = SharedRedisCacheClient

@@ -24,7 +24,7 @@ class AutoSchema(BaseAutoSchema):
                 if outer.endswith(suffix):
                     outer = outer[: -len(suffix)]
             return f"{outer}{inner}"
-        return super().get_serializer_name(serializer, direction)
+        return super().get_serializer_name(serializer, direction)  # type: ignore[arg-type]  # drf-spectacular passes "request" or "response"
 
     def get_operation_id(self) -> str:
         name = self.view.__class__.__name__

@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -33,17 +31,3 @@ def on_commit(fn: Callable[[], Any]) -> None:
     """Run ``fn`` after the current transaction commits (at once outside one)."""
     transaction.on_commit(fn, robust=True)
 
-
-def send_to_user_now(user_id: str, event: dict[str, Any]) -> None:
-    """Send one channel-layer event to every connection of a user (sync context)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(user_group(user_id), event)
-    except Exception:  # the layer is a doorbell: a failed ring loses nothing stored
-        log.exception("channel layer send to %s failed", user_id)
-
-
-def send_to_user_on_commit(user_id: str, event: dict[str, Any]) -> None:
-    on_commit(lambda: send_to_user_now(user_id, event))

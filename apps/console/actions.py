@@ -129,4 +129,4 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.COUNT_CAP].count()  # type: ignore[union-attr]
+        return self.object_list[: self.COUNT_CAP].count()  # type: ignore[attr-defined]  # a QuerySet here; the stubs type object_list as any sequence

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 
 from apps.accounts.models import User
 from apps.audit.models import AuditLog
+from apps.common.redisconn import redis_client
 from apps.console import insights
 from apps.groups.models import Group, GroupStatus
 from apps.messaging.models import Message, OfflineMessage
@@ -90,13 +91,7 @@ def celery_queue_depth() -> tuple[str | None, int | None]:
         return scheme, None
     queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
     try:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        try:
-            return scheme, int(client.llen(queue))
-        finally:
-            client.close()
+        return scheme, int(redis_client(url, timeout=1).llen(queue))
     except Exception:  # the dashboard renders without the broker
         log.warning("celery queue depth unavailable", exc_info=True)
         return scheme, None

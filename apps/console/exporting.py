@@ -16,10 +16,10 @@ from typing import Any, TextIO
 
 from django.db.models import Model, Q, QuerySet
 
-MESSAGE_FIELDS = (
-    "server_msg_id", "client_msg_id", "conversation_id", "seq", "send_id", "recv_id", "group_id",
-    "session_type", "content_type", "content", "send_time", "sender_platform_id", "status",
-)
+from apps.messaging.models import Message
+from apps.messaging.wire import EXPORT_FIELDS
+
+MESSAGE_FIELDS = EXPORT_FIELDS  # the export columns of a message
 FORMATS = ("jsonl", "csv")
 
 
@@ -82,8 +82,6 @@ def iter_rows(qs: QuerySet[Any], fields: tuple[str, ...], *, chunk_size: int = 1
 
 
 def messages_queryset(flt: MessageFilter) -> QuerySet[Any]:
-    from apps.messaging.models import Message
-
     return flt.apply(Message.objects.all())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from apps.accounts import presence
+from apps.console import messages_view
 from apps.console.actions import model_link
 from apps.groups.models import GroupMember
 from apps.messaging.models import Message
@@ -42,7 +43,5 @@ def user_groups(user_id: str, *, limit: int = 50) -> list[str]:
 
 
 def user_recent_messages(user_id: str, *, limit: int = 10) -> list[str]:
-    from apps.console import messages_view
-
     rows = Message.objects.filter(send_id=user_id).order_by("-id")[:limit]
     return [messages_view.message_summary(row) for row in rows]

@@ -7,6 +7,9 @@ from typing import Any
 
 from django.utils.html import format_html
 
+from apps.accounts.models import User
+from apps.messaging.models import Conversation, Message, MsgStatus
+
 TEXT_TYPES = {101, 106, 114}
 TYPE_NAMES = {
     101: "text", 102: "picture", 103: "voice", 104: "video", 105: "file", 106: "@-text", 107: "merged",
@@ -62,10 +65,10 @@ REVOKE_NOTICE = 2101
 
 
 def _int_or_none(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except ValueError as exc:
         raise ValueError(f"{name} must be a seq number") from exc
 
@@ -74,9 +77,6 @@ def conversation_context(
     conversation_id: str, *, before: str | None = None, around: str | None = None, annotate: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """One page (``PAGE`` messages, by seq) of a conversation, shaped for the chat template."""
-    from apps.accounts.models import User
-    from apps.messaging.models import Conversation, Message, MsgStatus
-
     conv = Conversation.objects.filter(conversation_id=conversation_id).first()
     qs = Message.objects.filter(conversation_id=conversation_id).annotate(**(annotate or {}))
     before_seq, around_seq = _int_or_none(before, "before"), _int_or_none(around, "around")

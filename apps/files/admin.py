@@ -22,7 +22,7 @@ class StoredFileAdmin(ReadOnlyAdmin):
     search_help_text = "Exact file id or uploader user id, or the start of a file name."
     fields = ["file_id", "owner_id", "name", "kind", "content_type", "size", "width", "height", "sha256",
               "storage_key", "thumbnail_key", "created_at", "link", "used_by"]
-    readonly_fields = fields
+    readonly_fields = tuple(str(f) for f in fields)
     actions = ["delete_files"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StoredFile]:

@@ -9,6 +9,7 @@ which file (that is what lets the conversation's members download it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from apps.common.errors import Code, DomainError
@@ -61,7 +62,7 @@ def media_resolve(reqs: list[MediaSend]) -> list[DomainError | None]:
     return out
 
 
-def media_uses_record(messages: list[dict[str, Any]]) -> None:
+def media_uses_record(messages: Sequence[Mapping[str, Any]]) -> None:
     """Inside the send transaction: one row per (file, stored message)."""
     rows = []
     for m in messages:

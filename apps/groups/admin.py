@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.accounts.authentication import request_user
 from apps.console.actions import ReadOnlyAdmin, ReasonForm, operator_ip, run_with_reason
 from apps.console.filters import input_filter
 from apps.groups import services
@@ -40,7 +41,7 @@ class GroupAdmin(ReadOnlyAdmin):
         "group_id", "name", "owner_user_id", "creator_user_id", "status", "need_verification", "notification",
         "introduction", "face_url", "ex", "created_at", "updated_at", "dismissed_at", "members_table",
     ]
-    readonly_fields = fields
+    readonly_fields = tuple(str(f) for f in fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         return super().get_queryset(request).annotate(_members=Count("members"))
@@ -85,7 +86,7 @@ class GroupAdmin(ReadOnlyAdmin):
             title="Mute groups" if muted else "Unmute groups",
             note="While a group is muted only its owner and admins can send." if muted else "",
             run=lambda g, data: services.group_mute(
-                group_id=g.group_id, actor=request.user, muted=muted, ip=ip, reason=data["reason"],
+                group_id=g.group_id, actor=request_user(request), muted=muted, ip=ip, reason=data["reason"],
             ),
             done=("Muted" if muted else "Unmuted") + " {count} group(s).",
         )
@@ -106,7 +107,7 @@ class GroupAdmin(ReadOnlyAdmin):
             title="Dismiss groups",
             note="Members are told; nobody can send any more. History stays readable.",
             run=lambda g, data: services.group_dismiss(
-                group_id=g.group_id, actor=request.user, ip=ip, reason=data["reason"],
+                group_id=g.group_id, actor=request_user(request), ip=ip, reason=data["reason"],
             ),
             done="Dismissed {count} group(s).",
         )
@@ -122,7 +123,7 @@ class GroupAdmin(ReadOnlyAdmin):
             title="Transfer group ownership",
             form_class=TransferForm,
             run=lambda g, data: services.group_transfer(
-                group_id=g.group_id, actor=request.user, new_owner_id=data["new_owner_id"], ip=ip,
+                group_id=g.group_id, actor=request_user(request), new_owner_id=data["new_owner_id"], ip=ip,
                 reason=data["reason"],
             ),
             done="Transferred the ownership.",
@@ -160,7 +161,7 @@ class GroupMemberAdmin(ReadOnlyAdmin):
             self, request, queryset.select_related("group"),
             title="Kick members",
             run=lambda m, data: services.group_kick(
-                group_id=m.group_id, actor=request.user, user_ids=[m.user_id], ip=ip, reason=data["reason"],
+                group_id=m.group_id, actor=request_user(request), user_ids=[m.user_id], ip=ip, reason=data["reason"],
             ),
             done="Kicked {count} member(s).",
         )
@@ -173,7 +174,7 @@ class GroupMemberAdmin(ReadOnlyAdmin):
             title="Mute members",
             form_class=MuteMemberForm,
             run=lambda m, data: services.group_member_mute(
-                group_id=m.group_id, actor=request.user, user_id=m.user_id, seconds=data["minutes"] * 60, ip=ip,
+                group_id=m.group_id, actor=request_user(request), user_id=m.user_id, seconds=data["minutes"] * 60, ip=ip,
                 reason=data["reason"],
             ),
             done="Muted {count} member(s).",
@@ -186,7 +187,7 @@ class GroupMemberAdmin(ReadOnlyAdmin):
             self, request, queryset.select_related("group"),
             title="Unmute members",
             run=lambda m, data: services.group_member_unmute(
-                group_id=m.group_id, actor=request.user, user_id=m.user_id, ip=ip, reason=data["reason"],
+                group_id=m.group_id, actor=request_user(request), user_id=m.user_id, ip=ip, reason=data["reason"],
             ),
             done="Unmuted {count} member(s).",
         )
@@ -215,7 +216,7 @@ class GroupRequestAdmin(ReadOnlyAdmin):
             self, request, queryset.filter(handle_result=HandleResult.PENDING),
             title="Accept join requests" if accept else "Refuse join requests",
             note="The reason is also the answer the applicant is shown.",
-            run=lambda r, data: fn(request_id=r.pk, actor=request.user, handle_msg=data["reason"], ip=ip),
+            run=lambda r, data: fn(request_id=r.pk, actor=request_user(request), handle_msg=data["reason"], ip=ip),
             done=("Accepted" if accept else "Refused") + " {count} request(s).",
         )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,7 +30,6 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
-from apps.common.notify import GroupNote, notify_group, notify_user
 from apps.groups import selectors
 from apps.groups.models import (
     Group,
@@ -44,6 +43,7 @@ from apps.groups.models import (
     group_id_validator,
 )
 from apps.messaging import services as messaging
+from apps.messaging.notifications import GroupNote, notify_group, notify_user
 
 INFO_FIELDS = (
     "name",
@@ -315,11 +315,11 @@ def _enter(group: Group, user_id: str, *, source: int, inviter: str, operator: s
 
 
 def _managers(group: Group) -> list[str]:
-    return list(
+    return cast(list[str], list(  # a to_field foreign key: user ids (str), not pks
         GroupMember.objects.filter(group=group, role_level__gte=Role.ADMIN)
         .order_by("-role_level", "id")
         .values_list("user_id", flat=True)[:50]
-    )
+    ))
 
 
 def _open_request(
@@ -369,9 +369,9 @@ def group_invite(*, group_id: str, actor: User, user_ids: list[str], message: st
     if not ids:
         raise DomainError(Code.BAD_ARGS, "user_ids: must not be empty")
     _users_exist(ids)
-    already = sorted(
+    already = sorted(cast(list[str], list(  # a to_field foreign key: user ids (str), not pks
         GroupMember.objects.filter(group=group, user_id__in=ids).values_list("user_id", flat=True)
-    )
+    )))
     if already:
         raise DomainError(
             Code.GROUP_ALREADY_MEMBER, f"already members: {', '.join(already[:20])}", data={"user_ids": already}

@@ -1,6 +1,6 @@
 """The hook points of the send path, in one place.
 
-The message store calls exactly these three functions; everything an integration does
+The send service calls these functions; everything an integration does
 on a send (uploaded files, the app's webhooks, metrics) hangs off them:
 
 - :func:`before_store` — after the rules passed, before the write: media messages'
@@ -10,6 +10,8 @@ on a send (uploaded files, the app's webhooks, metrics) hangs off them:
   records which message uses which file.
 - :func:`after_store` — with every result of a batch: counts sends by result and, after
   the commit, queues the ``message.sent`` and ``push.offline`` webhook events.
+- :func:`notification_stored` — a friend or group notification was stored: its
+  ``friend.*`` / ``group.*`` webhook event after the commit.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from apps.common.errors import DomainError
+from apps.common.metrics import SENDS
 from apps.common.sideeffects import on_commit
 from apps.files.media import media_resolve, media_uses_record
 from apps.integrations import webhooks
-from apps.integrations.metrics import SENDS
+from apps.messaging.wire import WireMessage
 
 
 def before_store(reqs: list[Any]) -> list[DomainError | None]:
@@ -33,8 +36,13 @@ def before_store(reqs: list[Any]) -> list[DomainError | None]:
     return out
 
 
-def in_transaction(messages: list[dict[str, Any]]) -> None:
+def in_transaction(messages: list[WireMessage]) -> None:
     media_uses_record(messages)
+
+
+def notification_stored(message: WireMessage) -> None:
+    """A friend or group notification was stored (inside its transaction): its webhook event after the commit."""
+    webhooks.notification_stored(message)
 
 
 def after_store(results: list[Any]) -> None:

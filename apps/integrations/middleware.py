@@ -7,7 +7,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
-from apps.integrations.metrics import HTTP_REQUESTS
+from apps.common.metrics import HTTP_REQUESTS
 
 
 class HttpMetricsMiddleware:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from apps.common import metrics
 from apps.common.api import client_ip
 from apps.common.errors import Code, DomainError
-from apps.integrations import metrics
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:

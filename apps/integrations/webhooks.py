@@ -25,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,10 +34,11 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.common.errors import Code, DomainError
+from apps.common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_FAILURES
 from apps.common.sideeffects import on_commit
 from apps.files.media import media_resolve
-from apps.integrations.metrics import WEBHOOK_DELIVERIES, WEBHOOK_FAILURES
 from apps.messaging.content import USER_CONTENT_TYPES, content_validate
+from apps.messaging.notes import FriendNote, GroupNote
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +271,7 @@ def message_envelopes(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------- friend, group, user events
 def notification_event_name(content_type: int) -> str | None:
-    """``friend.<note>`` for 1201-1210, ``group.<note>`` for 1501-1520 (apps.common.notify's names)."""
-    from apps.common.notify import FriendNote, GroupNote
-
+    """``friend.<note>`` for 1201-1210, ``group.<note>`` for 1501-1520 (apps.messaging.notes' names)."""
     for prefix, enum in (("friend", FriendNote), ("group", GroupNote)):
         try:
             return f"{prefix}.{enum(content_type).name.lower()}"
@@ -280,7 +280,7 @@ def notification_event_name(content_type: int) -> str | None:
     return None
 
 
-def notification_stored(message: dict[str, Any]) -> None:
+def notification_stored(message: Mapping[str, Any]) -> None:
     """A friend or group notification was stored (inside its transaction): post its event after the commit."""
     name = notification_event_name(message.get("content_type", 0))
     if name is None or not enabled(name):

@@ -18,12 +18,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from apps.accounts.authentication import request_user
 from apps.audit.models import AuditLog
+from apps.audit.services import OperatorAction
 from apps.console.actions import CappedCountPaginator, ReadOnlyAdmin, operator_ip, run_with_reason
 from apps.console.exporting import parse_time_ms
 from apps.console.filters import InputFilter, input_filter
 from apps.console.messages_view import conversation_context, message_text, ms_to_datetime
-from apps.console.operator import audited, call_with_reason
 from apps.messaging import services
 from apps.messaging.models import ContentType, Conversation, Message, MsgStatus
 
@@ -80,6 +81,13 @@ def _revoke_annotations() -> dict[str, Subquery]:
     }
 
 
+# the message page: the wire fields (apps.messaging.wire) shown for operators, links and revoke info added
+_DETAIL_FIELDS: tuple[str, ...] = (
+    "server_msg_id", "client_msg_id", "conversation_link", "seq", "send_id", "recv_id", "group_id",
+    "session_type", "content_type", "content", "sent", "sender_platform_id", "status", "revoked",
+)
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = [
@@ -103,14 +111,12 @@ class MessageAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     actions = ["revoke_messages", "delete_messages"]
-    fields = [
-        "server_msg_id", "client_msg_id", "conversation_link", "seq", "send_id", "recv_id", "group_id",
-        "session_type", "content_type", "content", "sent", "sender_platform_id", "status", "revoked",
-    ]
-    readonly_fields = fields
+    fields = _DETAIL_FIELDS
+    readonly_fields = _DETAIL_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
-        return super().get_queryset(request).annotate(**_revoke_annotations())
+        qs: QuerySet[Message] = super().get_queryset(request).annotate(**_revoke_annotations())
+        return qs
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.conversation_view)
@@ -156,17 +162,12 @@ class MessageAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke selected messages", permissions=["revoke"])
     def revoke_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> TemplateResponse | None:
         ip = operator_ip(request)
-        operator = request.user
+        operator = request_user(request)
 
         def revoke(msg: Message, reason: str) -> None:
-            audited(
-                lambda: call_with_reason(
-                    services.message_revoke, user_id=operator.user_id, server_msg_id=msg.server_msg_id,
-                    as_app_admin=True, reason=reason,
-                ),
-                actor=operator, ip=ip, action="message.revoke", target_type="message", target_id=msg.server_msg_id,
-                reason=reason,
-                details={"conversation_id": msg.conversation_id, "seq": msg.seq, "send_id": msg.send_id},
+            services.message_revoke(
+                user_id=operator.user_id, server_msg_id=msg.server_msg_id, as_app_admin=True, reason=reason,
+                operator=OperatorAction(actor=operator.user_id, reason=reason, ip=ip),
             )
 
         return run_with_reason(

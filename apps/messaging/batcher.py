@@ -1,7 +1,7 @@
 """The per-process send batcher (DESIGN §9).
 
 Websocket sends queue here and are stored together: one call of
-:func:`apps.messaging.store.messages_send` per batch, so a batch is a fixed handful
+:func:`apps.messaging.services.send.messages_send` per batch, so a batch is a fixed handful
 of statements and one commit. While a batch is being written the next one fills up;
 on an idle server a send is written at once (the window only applies while batches
 follow each other within ``IM_SEND_BATCH_WINDOW_MS``). Each sender is answered when
@@ -33,10 +33,10 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.common.errors import Code, DomainError
-from apps.integrations.metrics import SEND_BATCH_SECONDS
+from apps.common.metrics import SEND_BATCH_SECONDS
 from apps.messaging.delivery import adeliver_messages
-from apps.messaging.models import SessionType
-from apps.messaging.store import SendRequest, SendResult, messages_send
+from apps.messaging.services.send import SendRequest, SendResult, messages_send
+from apps.messaging.wire import WireMessage, conversation_id_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class _Lane:
                       (self.last_end - started) * 1000)
             self.owner.batches += 1
             self.owner.largest = max(self.owner.largest, len(batch))
-            stored = []
+            stored: list[tuple[WireMessage, str | None]] = []
             for (_req, fut), result in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(result)
@@ -102,7 +102,7 @@ class _Lane:
             if stored:
                 self.delivery = asyncio.get_running_loop().create_task(self._deliver_after(self.delivery, stored))
 
-    async def _deliver_after(self, previous: asyncio.Task[None] | None, stored: list[tuple[dict, str | None]]) -> None:
+    async def _deliver_after(self, previous: asyncio.Task[None] | None, stored: list[tuple[WireMessage, str | None]]) -> None:
         """Push a batch once the previous batch's pushes are out, so pushes leave in seq order."""
         if previous is not None:
             with contextlib.suppress(Exception):
@@ -122,11 +122,11 @@ def lane_count() -> int:
 
 
 def lane_key(req: SendRequest) -> str:
-    """The conversation a send goes to, as far as lanes care (computed before validation)."""
-    if req.session_type == SessionType.GROUP:
-        return f"g:{req.group_id}"
-    a, b = sorted((str(req.send_id), str(req.recv_id)))
-    return f"{req.session_type}:{a}:{b}"
+    """The conversation a send goes to, as far as lanes care (computed before validation,
+    so the fields may still be of the wrong type)."""
+    return conversation_id_of(
+        session_type=req.session_type, send_id=str(req.send_id), recv_id=str(req.recv_id), group_id=str(req.group_id)
+    )
 
 
 class SendBatcher:

@@ -25,13 +25,26 @@ from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User
 from apps.accounts.tokens import TokenClaims, token_check, token_decode
+from apps.common import push
 from apps.common.errors import Code, DomainError
+from apps.common.metrics import WS_CONNECTIONS
 from apps.common.sideeffects import user_group
-from apps.integrations.metrics import WS_CONNECTIONS
-from apps.messaging import delivery, housekeeping, protocol, selectors, services
+from apps.messaging import housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
-from apps.messaging.store import SendRequest, now_ms
+from apps.messaging.services.send import SendRequest
+from apps.messaging.wire import (
+    EmptyReply,
+    PingReply,
+    PresenceWatchReply,
+    PullReply,
+    ReadReply,
+    RevokeReply,
+    SendReply,
+    SeqNewestReply,
+    WireMessage,
+    now_ms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +246,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._close(protocol.CLOSE_TOO_MANY_BAD_FRAMES, "too many bad frames")
 
     # ---------------------------------------------------------------- ops
-    async def op_send(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def op_send(self, data: dict[str, Any]) -> SendReply:
         parsed = protocol.parse_send(data, user_id=self.user_id or "")
         req = SendRequest(
             send_id=self.user_id or "",
@@ -251,13 +264,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         result = await get_batcher().submit(req)
         if isinstance(result, DomainError):
             raise result
-        return {**result.ack, "duplicate": result.duplicate}
+        return SendReply(**result.ack, duplicate=result.duplicate)
 
-    async def op_seq_newest(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def op_seq_newest(self, data: dict[str, Any]) -> SeqNewestReply:
         conversations = await database_sync_to_async(selectors.seq_newest)(user_id=self.user_id)
         return {"conversations": conversations}
 
-    async def op_pull(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def op_pull(self, data: dict[str, Any]) -> PullReply:
         p = protocol.parse_pull(data)
         result = await database_sync_to_async(selectors.messages_pull)(
             user_id=self.user_id,
@@ -267,18 +280,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             seqs=p.seqs,
             limit=p.limit,
         )
-        return result.as_data()
+        pulled: PullReply = result.as_data()
+        return pulled
 
-    async def op_read(self, data: dict[str, Any]) -> dict[str, Any]:
-        cid, seq = protocol.parse_read(data)
-        return await database_sync_to_async(services.conversation_read)(
-            user_id=self.user_id, conversation_id=cid, seq=seq
+    async def op_read(self, data: dict[str, Any]) -> ReadReply:
+        r = protocol.parse_read(data)
+        receipt: ReadReply = await database_sync_to_async(services.conversation_read)(
+            user_id=self.user_id, conversation_id=r.conversation_id, seq=r.seq
         )
+        return receipt
 
-    async def op_revoke(self, data: dict[str, Any]) -> dict[str, Any]:
-        server_msg_id, cid, seq = protocol.parse_revoke(data)
-        notice = await database_sync_to_async(services.message_revoke)(
-            user_id=self.user_id, server_msg_id=server_msg_id or None, conversation_id=cid or None, seq=seq
+    async def op_revoke(self, data: dict[str, Any]) -> RevokeReply:
+        r = protocol.parse_revoke(data)
+        notice: WireMessage = await database_sync_to_async(services.message_revoke)(
+            user_id=self.user_id, server_msg_id=r.server_msg_id or None, conversation_id=r.conversation_id or None,
+            seq=r.seq,
         )
         content = notice["content"]
         return {
@@ -288,8 +304,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             "notice": notice,
         }
 
-    async def op_typing(self, data: dict[str, Any]) -> dict[str, Any]:
-        cid, typing = protocol.parse_typing(data)
+    async def op_typing(self, data: dict[str, Any]) -> EmptyReply:
+        t = protocol.parse_typing(data)
+        cid, typing = t.conversation_id, t.typing
         if self._peers is None or self._typing_groups is None:
             self._peers, self._typing_groups = {}, {}
         peers = self._peers.get(cid)
@@ -306,16 +323,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 user_id=self.user_id, group_id=self._typing_groups[cid]
             )
         payload = {"conversation_id": cid, "user_id": self.user_id, "typing": typing}
-        await delivery.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
+        await push.apush_to_users([*peers, self.user_id or ""], "push.typing", payload, skip=self.channel_name)
         return {}
 
-    async def op_ping(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def op_ping(self, data: dict[str, Any]) -> PingReply:
         return {"server_time": now_ms()}
 
-    async def op_presence_watch(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def op_presence_watch(self, data: dict[str, Any]) -> PresenceWatchReply:
         user_ids = protocol.parse_user_ids(data)
         status = await sync_to_async(presence.presence_watch, thread_sensitive=False)(
-            watcher_id=self.user_id, user_ids=user_ids
+            watcher_id=self.user_id or "", user_ids=user_ids
         )
         return {"users": {uid: {"online": bool(p), "platform_ids": p} for uid, p in status.items()}}
 
@@ -343,7 +360,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def presence_change(self, event: dict[str, Any]) -> None:
         if self.user_id is not None and not self._closed:
             data = {k: event.get(k) for k in ("user_id", "online", "platform_ids")}
-            await self.send(text_data=delivery.push_frame("push.presence", data))
+            await self.send(text_data=push.push_frame("push.presence", data))
 
     async def session_kick(self, event: dict[str, Any]) -> None:
         if self.jti and not self._closed and self.jti in (event.get("jtis") or []):

@@ -3,8 +3,8 @@
 The channel layer delivers at most once; durability comes from the stored,
 seq-numbered log and the client's catch-up (``seq.newest`` + ``msg.pull``).
 
-Every push is pre-serialized once into the frame text, and sent to the user groups
-(:func:`apps.common.sideeffects.user_group`) as ``{"type": "push.frame", "frame": ...,
+Every push is pre-serialized once into the frame text, and sent through the one push
+path, :mod:`apps.common.push`, to the user groups as ``{"type": "push.frame", "frame": ...,
 "skip": <channel name or None>}``; ``skip`` is the sending connection, which already
 has the ack. Group messages go through :func:`deliver_group_message`, the one fan-out
 function: it hands the pre-serialized frame to the ``messaging.deliver_group`` Celery
@@ -36,103 +36,69 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from asgiref.sync import async_to_sync, sync_to_async
+from celery import current_app
+from celery.signals import worker_process_init
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import close_old_connections
 
-from apps.common.sideeffects import user_group
-from apps.integrations.metrics import FANOUT_SECONDS, PUSHES, timed
+from apps.common.metrics import FANOUT_SECONDS, PUSHES, timed
+from apps.common.push import asend_events, frame_event, push_frame, send_to_users
 from apps.messaging.models import SessionType
+from apps.messaging.selectors import group_push_member_ids
+from apps.messaging.wire import WireMessage
 
 log = logging.getLogger(__name__)
 
-PUSH_EVENT = "push.frame"
 NODES_GROUP = "im.nodes"  # every server process (node) with live connections is in it
 NODE_PUSH_EVENT = "push.many"
+# the Celery entry points of the fan-out (apps/messaging/tasks.py), queued by name so this
+# module does not import the task module that calls it
+DELIVER_GROUP_TASK = "messaging.deliver_group"
+DELIVER_GROUP_CHUNK_TASK = "messaging.deliver_group_chunk"
+
+_state = {"worker": False}
 
 
-def push_frame(op: str, data: Any) -> str:
-    return orjson.dumps({"op": op, "data": data}).decode()
+def _mark_worker(**_: Any) -> None:
+    _state["worker"] = True
 
 
-def _event(frame: str, skip: str | None) -> dict[str, Any]:
-    return {"type": PUSH_EVENT, "frame": frame, "skip": skip}
+worker_process_init.connect(_mark_worker)
 
 
-async def _send_many(user_ids: Iterable[str], event: dict[str, Any]) -> None:
-    await _send_events([(list(user_ids), event)])
+def in_worker() -> bool:
+    """True inside a Celery worker process (not in a server node or an eager call)."""
+    return _state["worker"]
 
 
-async def _send_events(items: list[tuple[list[str], dict[str, Any]]]) -> None:
-    """Send each event to its users' groups, in order (a batch's pushes share one round trip)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    items = [(list(dict.fromkeys(user_ids)), event) for user_ids, event in items]
-    PUSHES.labels("user").inc(sum(len(user_ids) for user_ids, _ in items))  # metrics hook
-    if sum(len(user_ids) for user_ids, _ in items) > 1 and await _publish_pipelined(layer, items):
-        return
-    for user_ids, event in items:
-        for user_id in user_ids:
-            try:
-                await layer.group_send(user_group(user_id), event)
-            except Exception:  # a failed ring loses nothing stored
-                log.exception("push to %s failed", user_id)
+def runs_eagerly() -> bool:
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
 
 
-async def _publish_pipelined(layer: Any, items: list[tuple[list[str], dict[str, Any]]]) -> bool:
-    """channels-redis' pub/sub layer: serialize each event once and publish it to every
-    user's group, all events in one pipelined round trip per Redis shard, in order
-    (``group_send`` costs a round trip and a serialization per user). Returns False when
-    the layer is another kind or its internals differ (the caller then sends one by one)."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer
-
-    if not isinstance(layer, RedisPubSubChannelLayer):
-        return False
-    try:
-        inner = layer._get_layer()
-        by_shard: dict[int, tuple[Any, list[tuple[str, bytes]]]] = {}
-        for user_ids, event in items:
-            payload = layer.serialize(event)
-            for user_id in user_ids:
-                channel = inner._get_group_channel_name(user_group(user_id))
-                shard = inner._get_shard(channel)
-                by_shard.setdefault(id(shard), (shard, []))[1].append((channel, payload))
-        for shard, publishes in by_shard.values():
-            async with shard._lock:
-                shard._ensure_redis()
-                pipe = shard._redis.pipeline(transaction=False)
-                for channel, payload in publishes:
-                    pipe.publish(channel, payload)
-                await pipe.execute()
-    except AttributeError:
-        log.warning("channel layer internals differ; pushing one by one", exc_info=True)
-        return False
-    except Exception:  # a failed ring loses nothing stored
-        log.exception("pipelined push of %d events failed", len(items))
-    return True
+def _task(name: str) -> Any:
+    """A registered Celery task (the messaging app registers its tasks when Django loads it)."""
+    return current_app.tasks[name]
 
 
-def single_recipients(message: dict[str, Any]) -> list[str]:
+def single_recipients(message: WireMessage) -> list[str]:
     """A single chat or notification goes to the recipient and to the sender's other devices."""
     return [u for u in (message.get("recv_id"), message.get("send_id")) if u]
 
 
-def deliver_group_message(message: dict[str, Any], skip: str | None = None) -> None:
+def deliver_group_message(message: WireMessage, skip: str | None = None) -> None:
     """Fan a stored group message out to every member, through the group fan-out task.
 
     Sync context (``on_commit`` callbacks, a worker thread of the event loop). Never
     raises: pushes are doorbells, and a member who misses one catches up by seq.
     """
-    from apps.messaging import tasks
-
     frame = push_frame("push.msg", message)
     group_id, send_id = message["group_id"], message["send_id"]
     try:
-        tasks.deliver_group.delay(frame, group_id, send_id, skip)
+        _task(DELIVER_GROUP_TASK).delay(frame, group_id, send_id, skip)
     except Exception:
-        if tasks.runs_eagerly():
+        if runs_eagerly():
             log.exception("group fan-out of %s failed", group_id)
             return
         # the broker is unreachable: ring the members from here rather than not at all
@@ -149,9 +115,6 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
     The first chunk is pushed here; with ``chunk_tasks`` the other chunks are queued as
     ``messaging.deliver_group_chunk`` tasks, else they are pushed here too.
     """
-    from apps.messaging import tasks
-    from apps.messaging.selectors import group_push_member_ids
-
     with timed(FANOUT_SECONDS):  # metrics hook
         member_ids = group_push_member_ids(group_id=group_id)  # members who do not reject the group
         if send_id and send_id not in member_ids:
@@ -162,7 +125,7 @@ def fanout_group(frame: str, group_id: str, send_id: str, skip: str | None = Non
             if i == 0 or not chunk_tasks:
                 push_chunk(frame, chunk, skip)
             else:
-                tasks.deliver_group_chunk.delay(frame, chunk, skip)
+                _task(DELIVER_GROUP_CHUNK_TASK).delay(frame, chunk, skip)
     return len(member_ids)
 
 
@@ -177,12 +140,13 @@ async def _send_to_nodes(user_ids: Iterable[str], frame: str, skip: str | None) 
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": list(dict.fromkeys(user_ids)), "skip": skip}
+    users = list(dict.fromkeys(user_ids))
+    event = {"type": NODE_PUSH_EVENT, "frame": frame, "users": users, "skip": skip}
     PUSHES.labels("node_chunk").inc()  # metrics hook
     try:
         await layer.group_send(NODES_GROUP, event)
     except Exception:  # a failed ring loses nothing stored
-        log.exception("node push to %d users failed", len(event["users"]))
+        log.exception("node push to %d users failed", len(users))
 
 
 _worker_loop: asyncio.AbstractEventLoop | None = None
@@ -201,8 +165,6 @@ def _run(coro: Any) -> None:
     from one of its threads; the in-memory layer needs that).
     """
     global _worker_loop
-    from apps.messaging.tasks import in_worker
-
     if not in_worker():
         async_to_sync(_await)(coro)
         return
@@ -211,43 +173,33 @@ def _run(coro: Any) -> None:
     _worker_loop.run_until_complete(coro)
 
 
-def deliver_message(message: dict[str, Any], skip: str | None = None) -> None:
+def deliver_message(message: WireMessage, skip: str | None = None) -> None:
     """Deliver one stored message (sync context: ``transaction.on_commit`` callbacks)."""
     if message["session_type"] == SessionType.GROUP:
         deliver_group_message(message, skip)
         return
-    async_to_sync(_send_many)(single_recipients(message), _event(push_frame("push.msg", message), skip))
+    send_to_users(single_recipients(message), frame_event(push_frame("push.msg", message), skip))
 
 
-async def adeliver_messages(items: list[tuple[dict[str, Any], str | None]]) -> None:
+async def adeliver_messages(items: list[tuple[WireMessage, str | None]]) -> None:
     """Deliver stored messages from the event loop (the websocket send path), in order."""
-    group_items: list[tuple[dict[str, Any], str | None]] = []
+    group_items: list[tuple[WireMessage, str | None]] = []
     single_items: list[tuple[list[str], dict[str, Any]]] = []
     for message, skip in items:
         if message["session_type"] == SessionType.GROUP:
             group_items.append((message, skip))
         else:
-            single_items.append((single_recipients(message), _event(push_frame("push.msg", message), skip)))
+            single_items.append((single_recipients(message), frame_event(push_frame("push.msg", message), skip)))
     if single_items:
-        await _send_events(single_items)  # one round trip for the whole batch on the Redis layer
+        await asend_events(single_items)  # one round trip for the whole batch on the Redis layer
     if group_items:
         # member lists are DB/cache reads: keep them off the event loop and off the DB-writer thread
         await sync_to_async(_deliver_groups, thread_sensitive=False)(group_items)
 
 
-def _deliver_groups(items: list[tuple[dict[str, Any], str | None]]) -> None:
-    from django.db import close_old_connections
-
+def _deliver_groups(items: list[tuple[WireMessage, str | None]]) -> None:
     try:
         for message, skip in items:
             deliver_group_message(message, skip)
     finally:
         close_old_connections()
-
-
-async def apush_to_users(user_ids: Iterable[str], op: str, data: Any, skip: str | None = None) -> None:
-    await _send_many(user_ids, _event(push_frame(op, data), skip))
-
-
-def push_to_users(user_ids: Iterable[str], op: str, data: Any, skip: str | None = None) -> None:
-    async_to_sync(_send_many)(list(user_ids), _event(push_frame(op, data), skip))

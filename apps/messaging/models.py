@@ -2,7 +2,7 @@
 
 Rows are keyed by the public string ids (``user_id``, ``group_id``, ``conversation_id``),
 not by foreign keys: the send path writes them with a fixed handful of set-wise SQL
-statements per batch (see :mod:`apps.messaging.seq` and :mod:`apps.messaging.store`).
+statements per batch (see :mod:`apps.messaging.seq` and :mod:`apps.messaging.services.send`).
 Columns the raw statements leave out carry database defaults (``db_default``).
 """
 

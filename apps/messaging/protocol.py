@@ -131,22 +131,43 @@ def parse_pull(data: dict[str, Any]) -> PullData:
     return PullData(cid, from_seq, to_seq, None, limit)
 
 
-def parse_read(data: dict[str, Any]) -> tuple[str, int]:
-    return _str(data, "conversation_id"), _int(data, "seq") or 0
+@dataclass(frozen=True)
+class ReadData:
+    conversation_id: str
+    seq: int
 
 
-def parse_revoke(data: dict[str, Any]) -> tuple[str, str, int | None]:
+def parse_read(data: dict[str, Any]) -> ReadData:
+    return ReadData(_str(data, "conversation_id"), _int(data, "seq") or 0)
+
+
+@dataclass(frozen=True)
+class RevokeData:
+    """By ``server_msg_id``, or by ``conversation_id`` and ``seq`` (the other fields empty)."""
+
+    server_msg_id: str
+    conversation_id: str
+    seq: int | None
+
+
+def parse_revoke(data: dict[str, Any]) -> RevokeData:
     server_msg_id = _str(data, "server_msg_id", required=False, max_len=64)
     if server_msg_id:
-        return server_msg_id, "", None
-    return "", _str(data, "conversation_id"), _int(data, "seq")
+        return RevokeData(server_msg_id, "", None)
+    return RevokeData("", _str(data, "conversation_id"), _int(data, "seq"))
 
 
-def parse_typing(data: dict[str, Any]) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class TypingData:
+    conversation_id: str
+    typing: bool
+
+
+def parse_typing(data: dict[str, Any]) -> TypingData:
     typing = data.get("typing", True)
     if not isinstance(typing, bool):
         raise _bad("data.typing must be true or false")
-    return _str(data, "conversation_id"), typing
+    return TypingData(_str(data, "conversation_id"), typing)
 
 
 def parse_user_ids(data: dict[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ moves it ``1 / rate`` seconds further. With Redis, one Lua script per sender upd
 atomically across every server process, all senders of a batch in one pipelined round
 trip; with another cache (tests, a single process) the same arithmetic runs under a lock.
 
-Applied in :func:`apps.messaging.store.messages_send`, the one core of the websocket and
+Applied in :func:`apps.messaging.services.send.messages_send`, the one core of the websocket and
 REST sends; trusted sends (notifications, app admins) are not limited.
 """
 
@@ -18,10 +18,13 @@ import math
 import threading
 import time
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from apps.common.cachekeys import make_key
+from apps.common.redisconn import redis_client
 
 _LOCK = threading.Lock()
 _EPSILON = 1e-9
@@ -63,13 +66,11 @@ def _take(tat: float, now: float, interval: float, tolerance: float, wanted: int
     return allowed, tat + allowed * interval
 
 
-def _redis_client():  # type: ignore[no-untyped-def]
-    """The raw Redis client behind Django's Redis cache, or None for other caches."""
-    inner = getattr(cache, "_cache", None)
-    get_client = getattr(inner, "get_client", None)
-    if get_client is None or "redis" not in type(cache).__module__:
+def _cache_redis() -> redis.Redis | None:
+    """The Redis the cache lives in (the buckets are cache keys), or None for another cache."""
+    if not isinstance(caches["default"], RedisCache):
         return None
-    return get_client(None, write=True)
+    return redis_client(settings.CACHES["default"]["LOCATION"])
 
 
 def send_allowance(wanted: dict[str, int]) -> dict[str, int]:
@@ -80,7 +81,7 @@ def send_allowance(wanted: dict[str, int]) -> dict[str, int]:
     interval, tolerance = params
     now = time.time()
     users = list(wanted)
-    client = _redis_client()
+    client = _cache_redis()
     if client is not None:
         pipe = client.pipeline(transaction=False)
         for user_id in users:

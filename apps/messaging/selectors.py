@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.db import connection
 
 from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
+from apps.groups.selectors import group_member_ids, group_member_role, user_group_ids
 from apps.messaging import offline
 from apps.messaging.models import (
     Conversation,
@@ -22,20 +23,14 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
-from apps.messaging.store import group_conversation_id, message_wire
+from apps.messaging.wire import PullReply, SeqState, group_conversation_id, message_wire, placeholder
 
 
 def _group_role(group_id: str, user_id: str) -> int | None:
-    from apps.groups.selectors import group_member_role
-
     return group_member_role(group_id=group_id, user_id=user_id)
 
 
 def _user_group_ids(user_id: str) -> list[str]:
-    try:
-        from apps.groups.selectors import user_group_ids
-    except ImportError:  # pragma: no cover - groups app without selectors
-        return []
     return user_group_ids(user_id=user_id)
 
 
@@ -91,7 +86,7 @@ def group_rejecters_key(conversation_id: str) -> str:
 def group_rejecters(*, conversation_id: str) -> set[str]:
     """Users whose receive option of this conversation is 1 (reject: stored, never pushed).
 
-    Cached; :func:`apps.messaging.services.conversation_update` drops the key when an
+    Cached; :func:`apps.messaging.services.actions.conversation_update` drops the key when an
     option changes. At most one indexed query on a miss.
     """
     key = group_rejecters_key(conversation_id)
@@ -111,8 +106,6 @@ def group_push_member_ids(*, group_id: str) -> list[str]:
 
     Two cache reads when warm, at most two queries when cold, whatever the group's size.
     """
-    from apps.groups.selectors import group_member_ids
-
     rejecting = group_rejecters(conversation_id=group_conversation_id(group_id))
     members = group_member_ids(group_id=group_id)
     return [u for u in members if u not in rejecting] if rejecting else members
@@ -155,7 +148,7 @@ def _visible_max(conv_max_seq: int, state: dict[str, Any]) -> int:
     return min(conv_max_seq, limit) if limit else conv_max_seq
 
 
-def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
+def seq_newest(*, user_id: str) -> dict[str, SeqState]:
     """``{conversation_id: {max_seq, read_seq, min_seq}}`` of every conversation with messages.
 
     A group the user left reports the seq frozen when they left as its ``max_seq``.
@@ -163,7 +156,7 @@ def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
     states = _user_conversations(user_id)
     if not states:
         return {}
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, SeqState] = {}
     for cid, max_seq, min_seq in Conversation.objects.filter(
         conversation_id__in=list(states), max_seq__gt=0
     ).values_list("conversation_id", "max_seq", "min_seq"):
@@ -173,27 +166,6 @@ def seq_newest(*, user_id: str) -> dict[str, dict[str, int]]:
 
 
 # ------------------------------------------------------------------------- pull
-def placeholder(conversation_id: str, seq: int) -> dict[str, Any]:
-    """Stands in for a seq that is missing, deleted, or deleted for this user, so the client can advance."""
-    return {
-        "server_msg_id": "",
-        "client_msg_id": "",
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "send_id": "",
-        "recv_id": "",
-        "group_id": "",
-        "session_type": 0,
-        "content_type": 0,
-        "content": {},
-        "send_time": 0,
-        "status": int(MsgStatus.DELETED),
-        "sender_platform_id": 0,
-        "sender_nickname": "",
-        "sender_face_url": "",
-    }
-
-
 @dataclass
 class PullResult:
     messages: list[Any]  # orjson.Fragment (stored wire JSON) or placeholder dicts
@@ -201,7 +173,7 @@ class PullResult:
     max_seq: int
     min_seq: int
 
-    def as_data(self) -> dict[str, Any]:
+    def as_data(self) -> PullReply:
         return {"messages": self.messages, "is_end": self.is_end, "max_seq": self.max_seq, "min_seq": self.min_seq}
 
 
@@ -245,9 +217,9 @@ def messages_pull(
             raise DomainError(Code.BAD_ARGS, f"seqs must be a list of 1-{max_limit} seqs")
         wanted = sorted({_check_seq(s, "seqs[]") for s in seqs})
     else:
-        from_seq = _check_seq(from_seq, "from_seq")
-        to_seq = _check_seq(to_seq, "to_seq")
-        if to_seq < from_seq:
+        first = _check_seq(from_seq, "from_seq")
+        end = _check_seq(to_seq, "to_seq")
+        if end < first:
             raise DomainError(Code.BAD_ARGS, "to_seq must not be below from_seq")
     conv, _role = conversation_for_user(user_id=user_id, conversation_id=conversation_id, former=True)
     cid, max_seq, min_seq = conv.conversation_id, conv.max_seq, conv.min_seq
@@ -264,9 +236,9 @@ def messages_pull(
             orjson.Fragment(stored[s]) if s in stored and s not in deleted else placeholder(cid, s) for s in wanted
         ]
         return PullResult(out, True, max_seq, min_seq)
-    hi = min(to_seq, max_seq)
-    lo = max(from_seq, 1, min_seq)
-    if hi < 1 or from_seq > max_seq:
+    hi = min(end, max_seq)
+    lo = max(first, 1, min_seq)
+    if hi < 1 or first > max_seq:
         return PullResult([], True, max_seq, min_seq)
     if hi < lo:
         raise DomainError(Code.SEQ_PURGED, data={"min_seq": min_seq})
@@ -285,17 +257,38 @@ def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-# one row per conversation of the user with a state row: the state and the conversation, joined
-_LIST_COLUMNS = (
-    "uc.conversation_id, uc.session_type, uc.read_seq, uc.is_pinned, uc.recv_opt, uc.draft, uc.draft_time, "
-    "uc.is_hidden, uc.frozen_max_seq, c.session_type, c.group_id, c.user_a, c.user_b, c.max_seq, c.min_seq, "
-    "c.last_msg_time"
+class ConversationRow(NamedTuple):
+    """One conversation of the user's list: the user's state and the conversation, joined."""
+
+    conversation_id: str
+    state_session_type: int  # the state row's session type
+    read_seq: int
+    is_pinned: bool
+    recv_opt: int
+    draft: str
+    draft_time: int
+    is_hidden: bool
+    limit: int  # the seq a former group member reads up to (frozen when they left); 0: no limit
+    session_type: int
+    group_id: str
+    user_a: str
+    user_b: str
+    max_seq: int
+    min_seq: int
+    last_msg_time: int
+
+
+# the SELECT list of ConversationRow, field by field ("uc": the user's state row, "c": the conversation)
+_FROM_CONVERSATION = {"session_type", "group_id", "user_a", "user_b", "max_seq", "min_seq", "last_msg_time"}
+_RENAMED = {"state_session_type": "uc.session_type", "limit": "uc.frozen_max_seq"}
+_LIST_COLUMNS = ", ".join(
+    _RENAMED.get(f) or (f"c.{f}" if f in _FROM_CONVERSATION else f"uc.{f}") for f in ConversationRow._fields
 )
 
 
-def _conversation_rows(user_id: str) -> list[tuple[Any, ...]]:
-    """The rows :func:`_user_conversations` gives and their conversations with messages, as tuples
-    in :data:`_LIST_COLUMNS` order, ``frozen_max_seq`` replaced by the user's ``limit`` (0: none).
+def _conversation_rows(user_id: str) -> list[ConversationRow]:
+    """The rows :func:`_user_conversations` gives and their conversations with messages,
+    ``limit`` set for groups the user left (0 everywhere else).
     One joined query, and one more only for groups the user is in without a state row."""
     group_cids = {group_conversation_id(g) for g in _user_group_ids(user_id)}
     sql = (
@@ -305,66 +298,63 @@ def _conversation_rows(user_id: str) -> list[tuple[Any, ...]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
-        rows = []
-        for row in cursor.fetchall():
-            cid, state_type, frozen = row[0], row[1], row[8]
-            if state_type == SessionType.GROUP and cid not in group_cids:
-                if not frozen:
+        rows: list[ConversationRow] = []
+        for raw in cursor.fetchall():
+            row = ConversationRow._make(raw)
+            if row.state_session_type == SessionType.GROUP and row.conversation_id not in group_cids:
+                if not row.limit:
                     continue  # a group the user never belonged to
                 rows.append(row)  # a group the user left: readable up to the seq frozen then
             else:
-                rows.append((*row[:8], 0, *row[9:]))
+                rows.append(row._replace(limit=0))
     # groups the user is in without a state row (never sent or read there): an empty state
-    missing = group_cids.difference(r[0] for r in rows)
+    missing = group_cids.difference(r.conversation_id for r in rows)
     if missing:
+        empty_state = ConversationRow("", SessionType.GROUP, 0, False, 0, "", 0, False, 0, 0, "", "", "", 0, 0, 0)
         rows.extend(
-            (cid, SessionType.GROUP, 0, False, 0, "", 0, False, 0, *rest)
-            for cid, *rest in Conversation.objects.filter(conversation_id__in=missing, max_seq__gt=0).values_list(
+            empty_state._replace(**conv)
+            for conv in Conversation.objects.filter(conversation_id__in=missing, max_seq__gt=0).values(
                 "conversation_id", "session_type", "group_id", "user_a", "user_b", "max_seq", "min_seq", "last_msg_time"
             )
         )
     return rows
 
 
-def conversation_rows(*, user_id: str, include_hidden: bool = False) -> list[tuple[Any, ...]]:
+def conversation_rows(*, user_id: str, include_hidden: bool = False) -> list[ConversationRow]:
     """The user's conversations with messages as raw rows (:func:`_conversation_rows`), pinned
     first, then by last message time: cheap to count and page; :func:`conversation_items`
     renders a page of them."""
     rows = _conversation_rows(user_id)
     if not include_hidden:
-        rows = [r for r in rows if not r[7]]
-    rows.sort(key=lambda r: (not r[3], -r[15], r[0]))
+        rows = [r for r in rows if not r.is_hidden]
+    rows.sort(key=lambda r: (not r.is_pinned, -r.last_msg_time, r.conversation_id))
     return rows
 
 
-def conversation_items(*, user_id: str, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def conversation_items(*, user_id: str, rows: list[ConversationRow]) -> list[dict[str, Any]]:
     """Rows of :func:`conversation_rows` as the conversation list's items (without the last message)."""
     items = []
-    for (
-        cid, _state_type, state_read_seq, is_pinned, recv_opt, draft, draft_time, is_hidden, limit,
-        session_type, group_id, user_a, user_b, max_seq, min_seq, last_msg_time,
-    ) in rows:
-        if limit:
-            max_seq = min(max_seq, limit)
-        read_seq = min(state_read_seq, max_seq)
-        is_group = session_type == SessionType.GROUP
+    for r in rows:
+        max_seq = min(r.max_seq, r.limit) if r.limit else r.max_seq
+        read_seq = min(r.read_seq, max_seq)
+        is_group = r.session_type == SessionType.GROUP
         items.append(
             {
-                "conversation_id": cid,
-                "session_type": session_type,
-                "group_id": group_id,
-                "peer_id": "" if is_group else next((u for u in (user_a, user_b) if u and u != user_id), user_id),
+                "conversation_id": r.conversation_id,
+                "session_type": r.session_type,
+                "group_id": r.group_id,
+                "peer_id": "" if is_group else next((u for u in (r.user_a, r.user_b) if u and u != user_id), user_id),
                 "max_seq": max_seq,
-                "min_seq": min_seq,
+                "min_seq": r.min_seq,
                 "read_seq": read_seq,
                 "unread_count": max(0, max_seq - read_seq),
-                "last_msg_time": last_msg_time,
-                "is_pinned": bool(is_pinned),
-                "recv_opt": recv_opt,
-                "draft": draft,
-                "draft_time": draft_time,
-                "is_hidden": bool(is_hidden),
-                "is_member": not is_group or not limit,
+                "last_msg_time": r.last_msg_time,
+                "is_pinned": bool(r.is_pinned),
+                "recv_opt": r.recv_opt,
+                "draft": r.draft,
+                "draft_time": r.draft_time,
+                "is_hidden": bool(r.is_hidden),
+                "is_member": not is_group or not r.limit,
             }
         )
     return items

@@ -11,6 +11,7 @@ seqs back, so a committed log never has a gap, and nothing here reads Redis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -55,7 +56,7 @@ def seq_allocate(requests: list[SeqRequest]) -> dict[str, SeqGrant]:
     table = _quote(Conversation._meta.db_table)
     cols = ("conversation_id", "session_type", "group_id", "user_a", "user_b", "max_seq", "last_msg_time", "create_time")
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(cols)) + ")"] * len(requests))
-    params: list[object] = []
+    params: list[Any] = []
     for r in requests:
         params.extend(
             (r.conversation_id, r.session_type, r.group_id, r.user_a, r.user_b, r.count, r.last_msg_time, r.last_msg_time)
@@ -112,7 +113,7 @@ def user_conversations_touch(rows: list[tuple[str, str, int, int]], *, unhide: b
     table = _quote(UserConversation._meta.db_table)
     cols = ("owner_id", "conversation_id", "session_type", "read_seq")
     placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(merged))
-    params: list[object] = []
+    params: list[Any] = []
     for (owner, cid), (session_type, read_seq) in sorted(merged.items()):
         params.extend((owner, cid, session_type, read_seq))
     col_sql = ", ".join(_quote(c) for c in cols)
@@ -132,7 +133,7 @@ def user_conversations_touch(rows: list[tuple[str, str, int, int]], *, unhide: b
         cursor.execute(sql, params)
 
 
-def bulk_insert(table: str, cols: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+def bulk_insert(table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """One multi-row ``INSERT`` (the ORM's per-field preparation costs more than the statement)."""
     if not rows:
         return
@@ -143,7 +144,7 @@ def bulk_insert(table: str, cols: tuple[str, ...], rows: list[tuple[object, ...]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
-            params = [v for row in chunk for v in row]
+            params: list[Any] = [v for row in chunk for v in row]
             cursor.execute(_sql("INSERT INTO ", _quote(table), " (", col_sql, ") VALUES ", ", ".join([one] * len(chunk))), params)
 
 

@@ -13,11 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init
-from django.conf import settings
 from django.db import DatabaseError
 
-_state = {"worker": False}
+from apps.messaging.delivery import (
+    DELIVER_GROUP_CHUNK_TASK,
+    DELIVER_GROUP_TASK,
+    fanout_group,
+    in_worker,
+    push_chunk,
+    runs_eagerly,
+)
+from apps.messaging.retention import offline_purge
+
+__all__ = ["deliver_group", "deliver_group_chunk", "in_worker", "purge_offline", "runs_eagerly"]
 
 # retries wait 1, 2, 4 … up to 30 s (well below the broker's visibility timeout)
 RETRY = {
@@ -30,33 +38,15 @@ RETRY = {
 }
 
 
-@worker_process_init.connect
-def _mark_worker(**_: Any) -> None:
-    _state["worker"] = True
-
-
-def in_worker() -> bool:
-    """True inside a Celery worker process (not in a server node or an eager call)."""
-    return _state["worker"]
-
-
-def runs_eagerly() -> bool:
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
-
-
-@shared_task(name="messaging.deliver_group", **RETRY)
+@shared_task(name=DELIVER_GROUP_TASK, **RETRY)
 def deliver_group(frame: str, group_id: str, send_id: str, skip: str | None = None) -> int:
     """Push a stored group message (its frame) to every member, in chunks."""
-    from apps.messaging.delivery import fanout_group
-
     return fanout_group(frame, group_id, send_id, skip, chunk_tasks=not runs_eagerly())
 
 
-@shared_task(name="messaging.deliver_group_chunk", **RETRY)
+@shared_task(name=DELIVER_GROUP_CHUNK_TASK, **RETRY)
 def deliver_group_chunk(frame: str, user_ids: list[str], skip: str | None = None) -> int:
     """Push a frame to one chunk of members."""
-    from apps.messaging.delivery import push_chunk
-
     push_chunk(frame, user_ids, skip)
     return len(user_ids)
 
@@ -64,6 +54,4 @@ def deliver_group_chunk(frame: str, user_ids: list[str], skip: str | None = None
 @shared_task(name="messaging.purge_offline", **RETRY)
 def purge_offline() -> dict[str, Any]:
     """The periodic retention purge of the offline store (Celery beat)."""
-    from apps.messaging.retention import offline_purge
-
     return offline_purge(actor=None).as_dict()

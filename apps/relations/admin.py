@@ -7,9 +7,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from apps.accounts.authentication import request_user
+from apps.audit.services import OperatorAction
 from apps.console.actions import ReadOnlyAdmin, operator_ip, run_with_reason
 from apps.console.filters import input_filter
-from apps.console.operator import audited
 from apps.relations import services
 from apps.relations.models import Black, Friend, FriendRequest, HandleResult
 
@@ -39,10 +40,9 @@ class FriendRequestAdmin(CorrectingAdmin):
         return run_with_reason(
             self, request, queryset.filter(handle_result=HandleResult.PENDING).select_related("to_user"),
             title="Refuse friend requests",
-            run=lambda r, data: audited(
-                lambda: services.friend_request_refuse(request_id=r.pk, by=r.to_user, handle_msg=""),
-                actor=request.user, ip=ip, action="friend_request.refuse", target_type="user",
-                target_id=r.to_user_id, reason=data["reason"], details={"request_id": r.pk, "from_user_id": r.from_user_id},
+            run=lambda r, data: services.friend_request_refuse(
+                request_id=r.pk, by=r.to_user, handle_msg="",
+                operator=OperatorAction(actor=request_user(request).user_id, reason=data["reason"], ip=ip),
             ),
             done="Refused {count} request(s).",
         )
@@ -66,7 +66,7 @@ class FriendAdmin(CorrectingAdmin):
             title="Remove friendships",
             note="Both users lose each other from their friend lists and are told.",
             run=lambda row, data: services.friendship_remove(
-                user_id=row.owner_id, friend_id=row.friend_id, actor=request.user, reason=data["reason"], ip=ip
+                user_id=row.owner_id, friend_id=row.friend_id, actor=request_user(request), reason=data["reason"], ip=ip
             ),
             done="Removed {count} friendship(s).",
         )
@@ -88,10 +88,9 @@ class BlackAdmin(CorrectingAdmin):
         return run_with_reason(
             self, request, queryset.select_related("owner"),
             title="Remove blacklist entries",
-            run=lambda row, data: audited(
-                lambda: services.black_remove(owner=row.owner, user_id=row.blocked_id),
-                actor=request.user, ip=ip, action="black.remove", target_type="user", target_id=row.owner_id,
-                reason=data["reason"], details={"block_user_id": row.blocked_id},
+            run=lambda row, data: services.black_remove(
+                owner=row.owner, user_id=row.blocked_id,
+                operator=OperatorAction(actor=request_user(request).user_id, reason=data["reason"], ip=ip),
             ),
             done="Removed {count} blacklist entr(y/ies).",
         )

@@ -10,6 +10,7 @@ and at most one query for all the misses together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,9 @@ from django.db.models import Q, QuerySet
 from apps.common.cachekeys import make_key
 from apps.common.search import keyword_filter
 from apps.relations.models import Black, Friend, FriendRequest
+
+# (user id, user id) rows of to_field foreign keys (django-stubs types their columns as int pks)
+Pairs = QuerySet[Any, tuple[str, str]]
 
 
 def blocked_key(owner_id: str, target_id: str) -> str:
@@ -72,7 +76,7 @@ def blocked_pairs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The ``(owner_id, target_id)`` pairs where the owner has blocked the target (at most one query)."""
     return _cached_pairs(
         pairs, blocked_key,
-        lambda cond: set(Black.objects.filter(cond).values_list("owner_id", "blocked_id")),
+        lambda cond: set(cast(Pairs, Black.objects.filter(cond).values_list("owner_id", "blocked_id"))),
         "owner_id", "blocked_id",
     )
 
@@ -81,7 +85,7 @@ def friend_pairs(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The ``(user_id, friend_id)`` pairs where the friend is in the user's friend list (at most one query)."""
     return _cached_pairs(
         pairs, friend_key,
-        lambda cond: set(Friend.objects.filter(cond).values_list("owner_id", "friend_id")),
+        lambda cond: set(cast(Pairs, Friend.objects.filter(cond).values_list("owner_id", "friend_id"))),
         "owner_id", "friend_id",
     )
 

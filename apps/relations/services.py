@@ -8,17 +8,18 @@ themselves (a blocked user is never told).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.audit.services import audit_record
+from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
-from apps.common.notify import FriendNote, notify_user
+from apps.common.push import push_to_users
 from apps.common.sideeffects import on_commit
+from apps.messaging.notifications import FriendNote, notify_user
 from apps.relations import selectors
 from apps.relations.models import AddSource, Black, Friend, FriendRequest, HandleResult
 
@@ -128,11 +129,17 @@ def friend_request_accept(*, request_id: int, by: User, handle_msg: str = "") ->
 
 
 @transaction.atomic
-def friend_request_refuse(*, request_id: int, by: User, handle_msg: str = "") -> FriendRequest:
+def friend_request_refuse(
+    *, request_id: int, by: User, handle_msg: str = "", operator: OperatorAction | None = None
+) -> FriendRequest:
+    """The recipient ``by`` refuses a pending request (``operator``: an operator does it for them, audited)."""
     req = _pending_for(request_id=request_id, by=by)
     _handled(req, result=HandleResult.REFUSED, by=by.user_id, handle_msg=handle_msg)
     notify_user(send_id=by.user_id, recv_id=req.from_user_id, content_type=FriendNote.REQUEST_REFUSED,
                 content=_request_tip(req))
+    if operator is not None:
+        operator.record(action="friend_request.refuse", target_type="user", target_id=req.to_user_id,
+                        details={"request_id": req.pk, "from_user_id": req.from_user_id})
     return req
 
 
@@ -152,7 +159,8 @@ def friend_delete(*, owner: User, friend_id: str) -> None:
 def friendship_remove(*, user_id: str, friend_id: str, actor: User, reason: str = "", ip: str | None = None) -> None:
     """Operator correction: remove a friendship both ways; each side is told (1205). One audit row."""
     rows = Friend.objects.filter(owner_id__in=[user_id, friend_id], friend_id__in=[user_id, friend_id])
-    owners = sorted(set(rows.values_list("owner_id", flat=True)), key=lambda owner: owner != user_id)
+    owner_ids = cast(list[str], list(rows.values_list("owner_id", flat=True)))  # a to_field foreign key: user ids (str), not pks
+    owners = sorted(set(owner_ids), key=lambda owner: owner != user_id)
     if not owners:
         raise DomainError(Code.NOT_FRIENDS, f"{user_id} and {friend_id} are not friends")
     rows.delete()
@@ -178,7 +186,8 @@ def friend_update(*, owner: User, friend_id: str, data: dict[str, Any]) -> Frien
         for key in changed:
             setattr(row, key, data[key])
         row.save(update_fields=changed)
-        content = {"from_user_id": owner.user_id, "to_user_id": friend_id, **{k: getattr(row, k) for k in changed}}
+        content: dict[str, Any] = {"from_user_id": owner.user_id, "to_user_id": friend_id}
+        content.update({k: getattr(row, k) for k in changed})
         note = FriendNote.REMARK_SET if changed == ["remark"] else FriendNote.FRIENDS_INFO_UPDATE
         notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=note, content=content)
     return Friend.objects.select_related("friend").get(pk=row.pk)
@@ -232,13 +241,17 @@ def black_add(*, owner: User, user_id: str) -> Black:
 
 
 @transaction.atomic
-def black_remove(*, owner: User, user_id: str) -> None:
+def black_remove(*, owner: User, user_id: str, operator: OperatorAction | None = None) -> None:
+    """``owner`` unblocks ``user_id`` (``operator``: an operator does it for them, audited)."""
     deleted, _ = Black.objects.filter(owner_id=owner.user_id, blocked_id=user_id).delete()
     if not deleted:
         raise DomainError(Code.NOT_FOUND, f"{user_id} is not in your blacklist")
     invalidate([selectors.blocked_key(owner.user_id, user_id)])
     notify_user(send_id=owner.user_id, recv_id=owner.user_id, content_type=FriendNote.BLACK_REMOVED,
                 content={"owner_user_id": owner.user_id, "block_user_id": user_id})
+    if operator is not None:
+        operator.record(action="black.remove", target_type="user", target_id=owner.user_id,
+                        details={"block_user_id": user_id})
 
 
 # ------------------------------------------------------------ profile changes
@@ -248,7 +261,7 @@ FRIEND_INFO_FIELDS = ("nickname", "face_url")
 def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
     """Tell the user's friends that their nickname or face changed (1209, push only: not stored).
 
-    Called by :func:`apps.accounts.services.user_update`. Every online device of every user
+    Called when :func:`apps.accounts.services.user_update` sends ``user_profile_changed``. Every online device of every user
     who has ``user`` in their friend list gets ``push.notification`` after commit; offline
     friends see the new profile when they next load their friend list. One query; returns
     the friends told.
@@ -256,7 +269,7 @@ def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
     changed = [f for f in FRIEND_INFO_FIELDS if f in fields]
     if not changed:
         return []
-    owners = list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True))
+    owners = cast(list[str], list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True)))
     if not owners:
         return []
     data = {
@@ -270,10 +283,5 @@ def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
         },
     }
 
-    def push() -> None:
-        from apps.messaging.delivery import push_to_users
-
-        push_to_users(owners, "push.notification", data)
-
-    on_commit(push)
+    on_commit(lambda: push_to_users(owners, "push.notification", data))
     return owners

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from apps.messaging.models import Message
-from apps.messaging.store import single_conversation_id
+from apps.messaging.wire import single_conversation_id
 
 
 def send_text(sender: Any, *, to: Any = None, group_id: str = "", text: str = "hello") -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apps.audit.models import AuditLog
-from apps.common.notify import GroupNote
 from apps.groups import selectors
 from apps.groups.models import Group, GroupMember, Role
+from apps.messaging.notifications import GroupNote
 
 
 @pytest.fixture

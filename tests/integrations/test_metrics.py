@@ -9,7 +9,7 @@ import sys
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from apps.integrations.metrics import address_allowed
+from apps.common.metrics import address_allowed
 from tests.messaging.conftest import connect
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ _CHILD = """
 import django, os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
 django.setup()
-from apps.integrations import metrics
+from apps.common import metrics
 metrics.SENDS.labels("ok").inc(int(sys.argv[1]))
 metrics.WS_CONNECTIONS.inc(int(sys.argv[1]))
 if sys.argv[2] == "render":

@@ -282,7 +282,7 @@ def test_user_friend_and_group_events(receiver, admin_api, api_client_for):
 
 
 def test_the_event_names_cover_every_friend_and_group_notification():
-    from apps.common.notify import FriendNote, GroupNote
+    from apps.messaging.notes import FriendNote, GroupNote
 
     names = {webhooks.notification_event_name(int(n)) for n in [*FriendNote, *GroupNote]}
     assert None not in names and len(names) == len(FriendNote) + len(GroupNote)

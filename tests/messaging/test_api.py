@@ -7,7 +7,7 @@ import pytest
 from apps.accounts.constants import Platform
 from apps.messaging import selectors, services
 from apps.messaging.models import Conversation
-from apps.messaging.store import SendRequest, messages_send
+from apps.messaging.services.send import SendRequest, messages_send
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from apps.common.errors import DomainError
 from apps.messaging import services
 from apps.messaging.batcher import SendBatcher, lane_key
 from apps.messaging.models import Conversation, Message, OfflineMessage
-from apps.messaging.store import SendRequest
+from apps.messaging.services.send import SendRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from apps.messaging import selectors, services
 from apps.messaging.api.views import ConversationOutput
 from apps.messaging.models import Conversation, SessionType, UserConversation
-from apps.messaging.store import SendRequest, messages_send
+from apps.messaging.services.send import SendRequest, messages_send
 
 pytestmark = pytest.mark.django_db
 

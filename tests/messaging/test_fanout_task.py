@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from apps.accounts.models import User
+from apps.common import push
 from apps.messaging import delivery, services, tasks
 
 pytestmark = pytest.mark.django_db
@@ -104,17 +105,38 @@ async def test_pipelined_pushes_reach_subscribers_of_the_redis_pubsub_layer(redi
     from apps.common.sideeffects import user_group
 
     layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"fan{secrets.token_hex(3)}")
-    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(push, "get_channel_layer", lambda: layer)
     try:
         channels = {u: await layer.new_channel() for u in ("u1", "u2")}
         for user_id, channel in channels.items():
             await layer.group_add(user_group(user_id), channel)
-        await delivery._send_many(["u1", "u2", "u3", "u1"], delivery._event('{"op":"push.msg"}', "skip-me"))
+        await push.asend_to_users(["u1", "u2", "u3", "u1"], push.frame_event('{"op":"push.msg"}', "skip-me"))
         for channel in channels.values():
             event = await asyncio.wait_for(layer.receive(channel), 5)
             assert event == {"type": "push.frame", "frame": '{"op":"push.msg"}', "skip": "skip-me"}
         with pytest.raises(TimeoutError):  # once per user, however often listed
             await asyncio.wait_for(layer.receive(channels["u1"]), 0.3)
+    finally:
+        await layer.flush()
+
+
+async def test_the_pipelined_fast_path_is_taken_on_the_redis_pubsub_layer(redis_url):
+    """Fails when channels-redis' internals change under the fast path (it would fall back silently)."""
+    import asyncio
+    import secrets
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from apps.common.sideeffects import user_group
+
+    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"fan{secrets.token_hex(3)}")
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add(user_group("u1"), channel)
+        taken = await push._publish_pipelined(layer, [(["u1", "u2"], push.frame_event('{"op":"x"}', None))])
+        assert taken is True
+        event = await asyncio.wait_for(layer.receive(channel), 5)
+        assert event == {"type": "push.frame", "frame": '{"op":"x"}', "skip": None}
     finally:
         await layer.flush()
 
@@ -128,15 +150,16 @@ async def test_a_batch_of_one_to_one_pushes_is_published_together_in_seq_order(r
     from apps.common.sideeffects import user_group
 
     layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=f"fan{secrets.token_hex(3)}")
-    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(push, "get_channel_layer", lambda: layer)
     executed = []
-    real_pipelined = delivery._publish_pipelined
+    real_pipelined = push._publish_pipelined
 
     async def counting(layer_, items):
-        executed.append(len(items))
-        return await real_pipelined(layer_, items)
+        taken = await real_pipelined(layer_, items)
+        executed.append((len(items), taken))
+        return taken
 
-    monkeypatch.setattr(delivery, "_publish_pipelined", counting)
+    monkeypatch.setattr(push, "_publish_pipelined", counting)
     try:
         channel = await layer.new_channel()
         await layer.group_add(user_group("bob"), channel)
@@ -145,7 +168,9 @@ async def test_a_batch_of_one_to_one_pushes_is_published_together_in_seq_order(r
             for i in range(1, 6)
         ]
         await delivery.adeliver_messages(batch)
-        assert executed == [5]  # the whole batch in one pipelined publish
+        # the whole batch in one pipelined publish, and the fast path was taken: False would mean
+        # channels-redis' internals changed and every push fell back to one group_send per user
+        assert executed == [(5, True)]
         got = [orjson.loads((await asyncio.wait_for(layer.receive(channel), 5))["frame"])["data"]["seq"]
                for _ in batch]
         assert got == [1, 2, 3, 4, 5]

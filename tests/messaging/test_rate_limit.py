@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from apps.messaging import ratelimit, services
 from apps.messaging.models import Message
-from apps.messaging.store import SendRequest, messages_send
+from apps.messaging.services.send import SendRequest, messages_send
 from tests.messaging.conftest import connect, text
 
 
@@ -48,7 +48,7 @@ def test_trusted_sends_and_notifications_are_not_limited(slow, alice, bob):
     for i in range(6):
         services.message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101,
                               content={"content": str(i)}, trusted=True)
-        services.notification_store(send_id="alice", session_type=1, recv_id="bob", content_type=1203, content={})
+        services.notification_send(send_id="alice", session_type=1, recv_id="bob", content_type=1203, content={})
     assert Message.objects.filter(send_id="alice").count() == 12
 
 

@@ -7,7 +7,7 @@ import pytest
 from apps.common.errors import Code, DomainError
 from apps.messaging import offline, services
 from apps.messaging.models import Conversation, Message, OfflineMessage, UserConversation
-from apps.messaging.store import SendRequest, messages_send
+from apps.messaging.services.send import SendRequest, messages_send
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +73,9 @@ def test_duplicate_client_msg_id_returns_the_original_and_stores_nothing(alice, 
     assert Conversation.objects.get().max_seq == 2
 
 
-def test_notification_store_runs_in_the_callers_transaction_and_takes_the_next_seq(alice, bob):
+def test_notification_send_runs_in_the_callers_transaction_and_takes_the_next_seq(alice, bob):
     services.message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101, content=_text())
-    msg = services.notification_store(send_id="bob", session_type=1, recv_id="alice", content_type=1201,
+    msg = services.notification_send(send_id="bob", session_type=1, recv_id="alice", content_type=1201,
                                       content={"detail": "friend added"})
     assert msg["seq"] == 2 and msg["conversation_id"] == "si_alice_bob" and msg["content_type"] == 1201
     assert OfflineMessage.objects.filter(seq=2).exists()
@@ -102,7 +102,7 @@ def test_offline_store_range_by_seqs_max_seq_and_purge():
 
 def test_a_duplicate_that_slips_past_the_lookup_falls_back_to_the_original(alice, bob, monkeypatch):
     """Two processes storing the same (send_id, client_msg_id) at once: the loser answers with the winner's ack."""
-    from apps.messaging import store
+    from apps.messaging.services import send as store
 
     first = services.message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101,
                                   content=_text(), client_msg_id="race")
@@ -144,7 +144,7 @@ def test_a_database_error_in_the_one_by_one_fallback_fails_only_that_message(ali
     """The fallback commits message by message: one that fails there must not turn the acks of the others into errors."""
     from django.db import OperationalError
 
-    from apps.messaging import store
+    from apps.messaging.services import send as store
 
     services.message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101, content=_text(),
                           client_msg_id="race")

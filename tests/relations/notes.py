@@ -17,7 +17,7 @@ class NoteRecorder:
             rec.calls.append(kwargs)
             return {"seq": len(rec.calls)}
 
-        monkeypatch.setattr("apps.common.notify.notification_store", store)
+        monkeypatch.setattr("apps.messaging.notifications.notification_send", store)
         return rec
 
     def types(self) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.audit.models import AuditLog
-from apps.common.notify import FriendNote
+from apps.messaging.notifications import FriendNote
 from apps.relations import selectors
 from apps.relations.models import Friend
 

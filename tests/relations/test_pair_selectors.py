@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.messaging.store import SendRequest, messages_send
+from apps.messaging.services.send import SendRequest, messages_send
 from apps.relations import selectors, services
 
 pytestmark = pytest.mark.django_db

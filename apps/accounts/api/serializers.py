@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from apps.accounts.constants import PLATFORM_IDS
@@ -19,7 +21,7 @@ class PlatformIdField(serializers.ChoiceField):
 
 
 class ExField(serializers.JSONField):
-    def to_internal_value(self, data: object) -> object:
+    def to_internal_value(self, data: Any) -> Any:
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError("must be a JSON object")
@@ -55,6 +57,6 @@ class UserProfileInput(serializers.Serializer):
     face_url = serializers.CharField(max_length=512, required=False, allow_blank=True)
     ex = ExField(required=False)
     global_recv_msg_opt = serializers.ChoiceField(
-        choices=User._meta.get_field("global_recv_msg_opt").choices, required=False,
+        choices=list(User._meta.get_field("global_recv_msg_opt").choices or []), required=False,
         help_text="0 normal, 1 reject all messages, 2 receive without push",
     )

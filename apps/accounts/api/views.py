@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -19,6 +19,7 @@ from apps.accounts.api.serializers import (
     UserProfileInput,
     UserPublicOutput,
 )
+from apps.accounts.authentication import request_user
 from apps.accounts.permissions import IsAppAdmin
 from apps.common.api import TOKEN_ERRORS, OkSerializer, client_ip, error_responses, ok, paginate, split_ids
 from apps.common.errors import Code, DomainError
@@ -80,7 +81,7 @@ class UserTokenApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_get(user_id=data.validated_data["user_id"])
         issued = services.token_issue(
-            user=user, platform_id=data.validated_data["platform_id"], actor=request.user, ip=client_ip(request)
+            user=user, platform_id=data.validated_data["platform_id"], actor=request_user(request), ip=client_ip(request)
         )
         return Response(_token_body(issued))
 
@@ -105,7 +106,7 @@ class ForceLogoutApi(APIView):
         services.user_force_logout(
             user_id=data.validated_data["user_id"],
             platform_id=data.validated_data.get("platform_id"),
-            actor=request.user,
+            actor=request_user(request),
             ip=client_ip(request),
         )
         return ok()
@@ -120,14 +121,14 @@ class UsersApi(APIView):
     """``POST`` registers (admin); ``GET`` looks up by ids, or searches (admin)."""
 
     class RegisterInput(serializers.Serializer):
-        users = UserRegisterItem(many=True, allow_empty=False, max_length=1000)
+        users = UserRegisterItem(many=True, allow_empty=False, max_length=1000)  # type: ignore[call-arg]  # many=True makes a ListSerializer, which takes max_length
 
     class ListInput(serializers.Serializer):
         ids = serializers.CharField(required=False, help_text="comma-separated user ids (at most 1000)")
         keyword = serializers.CharField(required=False, max_length=64)
         banned = serializers.BooleanField(required=False, allow_null=True, default=None)
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
             return [IsAppAdmin()]
         return [IsAuthenticated()]
@@ -151,7 +152,7 @@ class UsersApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        users = services.users_register(users=data.validated_data["users"], actor=request.user, ip=client_ip(request))
+        users = services.users_register(users=data.validated_data["users"], actor=request_user(request), ip=client_ip(request))
         return Response({"users": UserFullOutput(users, many=True).data}, status=201)
 
     @extend_schema(
@@ -184,7 +185,7 @@ class UsersApi(APIView):
         if ids_raw is not None:
             users = selectors.users_by_ids(user_ids=split_ids(ids_raw, most=1000))
             return Response({"count": len(users), "results": UserPublicOutput(users, many=True).data})
-        if not request.user.is_app_admin:
+        if not request_user(request).is_app_admin:
             raise DomainError(Code.NO_PERMISSION, "searching all users needs an admin token; pass ids=… instead")
         qs = selectors.users_search(
             keyword=params.validated_data.get("keyword", ""), banned=params.validated_data.get("banned")
@@ -206,7 +207,7 @@ class UserMeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = UserProfileInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, data=data.validated_data, actor=request.user)
+        user = services.user_update(user=request_user(request), data=data.validated_data, actor=request_user(request))
         return Response(UserFullOutput(user).data)
 
 
@@ -261,7 +262,7 @@ class UserDetailApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update(
-            user=services.user_get(user_id=user_id), data=data.validated_data, actor=request.user, ip=client_ip(request)
+            user=services.user_get(user_id=user_id), data=data.validated_data, actor=request_user(request), ip=client_ip(request)
         )
         return Response(UserFullOutput(user).data)
 
@@ -280,7 +281,7 @@ class UserBanApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_ban(
-            user=services.user_get(user_id=user_id), actor=request.user,
+            user=services.user_get(user_id=user_id), actor=request_user(request),
             reason=data.validated_data["reason"], ip=client_ip(request),
         )
         return Response(UserFullOutput(user).data)
@@ -290,7 +291,7 @@ class UserBanApi(APIView):
         responses={200: UserFullOutput, **error_responses(Code.NO_PERMISSION, Code.USER_NOT_FOUND, *TOKEN_ERRORS)},
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        user = services.user_unban(user=services.user_get(user_id=user_id), actor=request.user, ip=client_ip(request))
+        user = services.user_unban(user=services.user_get(user_id=user_id), actor=request_user(request), ip=client_ip(request))
         return Response(UserFullOutput(user).data)
 
 

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.authentication import request_user
+from apps.accounts.models import User
 from apps.common.api import TOKEN_ERRORS, error_responses
 from apps.common.errors import Code, DomainError
 from apps.files import describe, limits, selectors, services
@@ -67,13 +69,13 @@ class FilesApi(APIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         f = services.file_upload(
-            owner_id=request.user.user_id,
+            owner_id=request_user(request).user_id,
             fh=upload.file,
             size=upload.size,
             client_name=upload.name,
             kind=data.validated_data.get("kind"),
         )
-        return Response(_render(f, request.user.user_id), status=201)
+        return Response(_render(f, request_user(request).user_id), status=201)
 
 
 class FileDetailApi(APIView):
@@ -83,8 +85,8 @@ class FileDetailApi(APIView):
         responses={200: FileOutput, **error_responses(Code.NOT_FOUND, *TOKEN_ERRORS)},
     )
     def get(self, request: Request, file_id: str) -> Response:
-        f = selectors.file_for_user(file_id=file_id, user_id=request.user.user_id)
-        return Response(_render(f, request.user.user_id))
+        f = selectors.file_for_user(file_id=file_id, user_id=request_user(request).user_id)
+        return Response(_render(f, request_user(request).user_id))
 
 
 class FileContentApi(APIView):
@@ -104,10 +106,10 @@ class FileContentApi(APIView):
         sig = request.query_params.get("sig")
         if sig:
             f = selectors.file_for_signature(file_id=file_id, sig=sig)
-        elif request.user is None:
+        elif not isinstance(request.user, User):
             raise DomainError(Code.NOT_AUTHENTICATED, "send Authorization: Bearer <token> or use a signed link")
         else:
-            f = selectors.file_for_user(file_id=file_id, user_id=request.user.user_id)
+            f = selectors.file_for_user(file_id=file_id, user_id=request_user(request).user_id)
         key = f.thumbnail_key if self.thumbnail else f.storage_key
         if not key:
             raise DomainError(Code.NOT_FOUND, f"file {file_id} has no thumbnail")

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import ExField, UserIdField
+from apps.accounts.authentication import request_user
 from apps.accounts.services import user_get
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
@@ -102,11 +103,12 @@ class GroupsApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         owner_id = fields.pop("owner_user_id", None)
-        admin = selectors.is_app_admin(request.user)
-        if not admin and (owner_id not in (None, request.user.user_id) or "group_id" in fields):
+        me = request_user(request)
+        admin = selectors.is_app_admin(me)
+        if not admin and (owner_id not in (None, me.user_id) or "group_id" in fields):
             raise DomainError(Code.NO_PERMISSION, "only an admin can choose owner_user_id or group_id")
-        owner = request.user if owner_id in (None, request.user.user_id) else user_get(user_id=owner_id)
-        group = services.group_create(owner=owner, actor=request.user, ip=client_ip(request), **fields)
+        owner = me if owner_id in (None, me.user_id) else user_get(user_id=owner_id)
+        group = services.group_create(owner=owner, actor=me, ip=client_ip(request), **fields)
         return Response(_group_out(group.group_id), status=201)
 
     @extend_schema(
@@ -159,7 +161,7 @@ class GroupDetailApi(APIView):
     def patch(self, request: Request, group_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        services.group_update(group_id=group_id, actor=request.user, data=data.validated_data, ip=client_ip(request))
+        services.group_update(group_id=group_id, actor=request_user(request), data=data.validated_data, ip=client_ip(request))
         return Response(_group_out(group_id))
 
 
@@ -170,7 +172,7 @@ class GroupDismissApi(APIView):
         responses={200: GroupOutput, **error_responses(*GROUP_ERRORS, *AUTH)},
     )
     def post(self, request: Request, group_id: str) -> Response:
-        services.group_dismiss(group_id=group_id, actor=request.user, ip=client_ip(request))
+        services.group_dismiss(group_id=group_id, actor=request_user(request), ip=client_ip(request))
         return Response(_group_out(group_id))
 
 
@@ -194,7 +196,7 @@ class GroupMembersApi(APIView):
     def get(self, request: Request, group_id: str) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        selectors.group_for_viewer(group_id=group_id, viewer=request.user)
+        selectors.group_for_viewer(group_id=group_id, viewer=request_user(request))
         qs = selectors.group_members(group_id=group_id, **params.validated_data)
         return paginate(self, request, qs, MemberOutput)
 
@@ -221,7 +223,7 @@ class GroupMembersApi(APIView):
     def post(self, request: Request, group_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.group_invite(group_id=group_id, actor=request.user, ip=client_ip(request),
+        result = services.group_invite(group_id=group_id, actor=request_user(request), ip=client_ip(request),
                                        **data.validated_data)
         return Response({"joined": result["joined"], "requests": GroupRequestOutput(result["requests"], many=True).data})
 
@@ -245,7 +247,7 @@ class GroupKickApi(APIView):
     def post(self, request: Request, group_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        services.group_kick(group_id=group_id, actor=request.user, ip=client_ip(request), **data.validated_data)
+        services.group_kick(group_id=group_id, actor=request_user(request), ip=client_ip(request), **data.validated_data)
         return ok()
 
 
@@ -257,7 +259,7 @@ class GroupQuitApi(APIView):
                                                          *AUTH)},
     )
     def post(self, request: Request, group_id: str) -> Response:
-        services.group_quit(group_id=group_id, user=request.user)
+        services.group_quit(group_id=group_id, user=request_user(request))
         return ok()
 
 
@@ -274,7 +276,7 @@ class GroupTransferApi(APIView):
     def post(self, request: Request, group_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        services.group_transfer(group_id=group_id, actor=request.user,
+        services.group_transfer(group_id=group_id, actor=request_user(request),
                                 new_owner_id=data.validated_data["new_owner_user_id"], ip=client_ip(request))
         return Response(_group_out(group_id))
 
@@ -293,7 +295,7 @@ class GroupMemberRoleApi(APIView):
     def post(self, request: Request, group_id: str, user_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        member = services.group_member_set_role(group_id=group_id, actor=request.user, user_id=user_id,
+        member = services.group_member_set_role(group_id=group_id, actor=request_user(request), user_id=user_id,
                                                 role_level=data.validated_data["role_level"], ip=client_ip(request))
         return Response(MemberOutput(selectors.group_members(group_id=group_id).get(pk=member.pk)).data)
 
@@ -309,7 +311,7 @@ class GroupMemberDetailApi(APIView):
         responses={200: MemberOutput, **error_responses(Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, *AUTH)},
     )
     def get(self, request: Request, group_id: str, user_id: str) -> Response:
-        selectors.group_for_viewer(group_id=group_id, viewer=request.user)
+        selectors.group_for_viewer(group_id=group_id, viewer=request_user(request))
         member = selectors.group_members(group_id=group_id).filter(user_id=user_id).first()
         if member is None:
             raise DomainError(Code.NOT_IN_GROUP, f"{user_id} is not a member of group {group_id}")
@@ -325,7 +327,7 @@ class GroupMemberDetailApi(APIView):
     def patch(self, request: Request, group_id: str, user_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        member = services.group_member_update(group_id=group_id, actor=request.user, user_id=user_id,
+        member = services.group_member_update(group_id=group_id, actor=request_user(request), user_id=user_id,
                                               data=data.validated_data, ip=client_ip(request))
         return Response(MemberOutput(selectors.group_members(group_id=group_id).get(pk=member.pk)).data)
 
@@ -343,7 +345,7 @@ class GroupMemberMuteApi(APIView):
     def post(self, request: Request, group_id: str, user_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        member = services.group_member_mute(group_id=group_id, actor=request.user, user_id=user_id,
+        member = services.group_member_mute(group_id=group_id, actor=request_user(request), user_id=user_id,
                                             seconds=data.validated_data["seconds"], ip=client_ip(request))
         return Response(MemberOutput(selectors.group_members(group_id=group_id).get(pk=member.pk)).data)
 
@@ -352,7 +354,7 @@ class GroupMemberMuteApi(APIView):
         description="1513 tip.", responses={200: MemberOutput, **error_responses(*GROUP_ERRORS, *AUTH)},
     )
     def delete(self, request: Request, group_id: str, user_id: str) -> Response:
-        member = services.group_member_unmute(group_id=group_id, actor=request.user, user_id=user_id,
+        member = services.group_member_unmute(group_id=group_id, actor=request_user(request), user_id=user_id,
                                               ip=client_ip(request))
         return Response(MemberOutput(selectors.group_members(group_id=group_id).get(pk=member.pk)).data)
 
@@ -364,7 +366,7 @@ class GroupMuteApi(APIView):
         responses={200: GroupOutput, **error_responses(*GROUP_ERRORS, *AUTH)},
     )
     def post(self, request: Request, group_id: str) -> Response:
-        services.group_mute(group_id=group_id, actor=request.user, muted=True, ip=client_ip(request))
+        services.group_mute(group_id=group_id, actor=request_user(request), muted=True, ip=client_ip(request))
         return Response(_group_out(group_id))
 
     @extend_schema(
@@ -372,7 +374,7 @@ class GroupMuteApi(APIView):
         description="1515 tip.", responses={200: GroupOutput, **error_responses(*GROUP_ERRORS, *AUTH)},
     )
     def delete(self, request: Request, group_id: str) -> Response:
-        services.group_mute(group_id=group_id, actor=request.user, muted=False, ip=client_ip(request))
+        services.group_mute(group_id=group_id, actor=request_user(request), muted=False, ip=client_ip(request))
         return Response(_group_out(group_id))
 
 
@@ -412,7 +414,7 @@ class GroupJoinRequestsApi(APIView):
     def post(self, request: Request, group_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.group_join(group_id=group_id, user=request.user, **data.validated_data)
+        result = services.group_join(group_id=group_id, user=request_user(request), **data.validated_data)
         req = result["request"]
         return Response({"joined": result["joined"], "request": GroupRequestOutput(req).data if req else None})
 
@@ -425,7 +427,7 @@ class GroupJoinRequestsApi(APIView):
     def get(self, request: Request, group_id: str) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        selectors.group_for_viewer(group_id=group_id, viewer=request.user, minimum=Role.ADMIN)
+        selectors.group_for_viewer(group_id=group_id, viewer=request_user(request), minimum=Role.ADMIN)
         qs = selectors.join_requests_for_group(group_id=group_id, **params.validated_data)
         return paginate(self, request, qs, GroupRequestOutput)
 
@@ -454,7 +456,7 @@ class MyGroupRequestsApi(APIView):
             if params.validated_data["direction"] == "sent"
             else selectors.join_requests_to_handle
         )
-        qs = fn(user_id=request.user.user_id, handle_result=params.validated_data["handle_result"])
+        qs = fn(user_id=request_user(request).user_id, handle_result=params.validated_data["handle_result"])
         return paginate(self, request, qs, GroupRequestOutput)
 
 
@@ -466,7 +468,7 @@ def _handle_request(request: Request, request_id: int, handle: Any) -> Response:
     """Accept or refuse (``handle`` is the service) and render the handled request."""
     data = GroupHandleInput(data=request.data)
     data.is_valid(raise_exception=True)
-    req = handle(request_id=request_id, actor=request.user, ip=client_ip(request), **data.validated_data)
+    req = handle(request_id=request_id, actor=request_user(request), ip=client_ip(request), **data.validated_data)
     return Response(GroupRequestOutput(selectors.join_requests_for_group(group_id=req.group_id).get(pk=req.pk)).data)
 
 
@@ -506,9 +508,9 @@ class JoinedGroupsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        qs = selectors.joined_groups(user_id=request.user.user_id, **params.validated_data)
+        qs = selectors.joined_groups(user_id=request_user(request).user_id, **params.validated_data)
         paginator = OffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        for membership in page:
+        page: list[Any] = paginator.paginate_queryset(qs, request, view=self) or []
+        for membership in page:  # annotated rows: the member count rides on each membership
             membership.group.member_count = membership.group_member_count
         return paginator.get_paginated_response(JoinedGroupOutput(page, many=True).data)

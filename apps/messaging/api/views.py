@@ -11,10 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
+from apps.accounts.authentication import request_claims, request_user
 from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
 from apps.messaging import selectors, services
-from apps.messaging.store import message_wire
+from apps.messaging.wire import message_wire
 
 CONV_ERRORS = (Code.NOT_FOUND, Code.NO_PERMISSION, *TOKEN_ERRORS)
 
@@ -90,10 +91,10 @@ class ConversationsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
-        user_id = request.user.user_id
+        user_id = request_user(request).user_id
         rows = selectors.conversation_rows(user_id=user_id, include_hidden=params.validated_data["include_hidden"])
 
-        def render(page: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        def render(page: list[selectors.ConversationRow]) -> list[dict[str, Any]]:
             items = selectors.conversation_items(user_id=user_id, rows=page)
             return selectors.conversations_decorate(user_id=user_id, items=items)
 
@@ -127,7 +128,7 @@ class ConversationDetailApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.conversation_update(
-            user_id=request.user.user_id, conversation_id=conversation_id, **data.validated_data
+            user_id=request_user(request).user_id, conversation_id=conversation_id, **data.validated_data
         )
         return Response(self.Output(row).data)
 
@@ -156,7 +157,7 @@ class ConversationReadApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.conversation_read(
-            user_id=request.user.user_id, conversation_id=conversation_id, seq=data.validated_data["seq"]
+            user_id=request_user(request).user_id, conversation_id=conversation_id, seq=data.validated_data["seq"]
         )
         return Response(result)
 
@@ -192,7 +193,7 @@ class ConversationMessagesApi(APIView):
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
         rows = selectors.messages_history(
-            user_id=request.user.user_id, conversation_id=conversation_id, **params.validated_data
+            user_id=request_user(request).user_id, conversation_id=conversation_id, **params.validated_data
         )
         return Response({"messages": [message_wire(m) for m in rows]})
 
@@ -240,8 +241,8 @@ class MessagesApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         result = services.message_send_by(
-            actor=request.user,
-            actor_platform_id=request.auth.platform_id if request.auth else 0,
+            actor=request_user(request),
+            actor_platform_id=claims.platform_id if (claims := request_claims(request)) else 0,
             session_type=v["session_type"],
             content_type=v["content_type"],
             content=v["content"],
@@ -269,7 +270,7 @@ class MessageRevokeApi(APIView):
     )
     def post(self, request: Request, server_msg_id: str) -> Response:
         notice = services.message_revoke(
-            user_id=request.user.user_id, server_msg_id=server_msg_id, as_app_admin=request.user.is_app_admin
+            user_id=request_user(request).user_id, server_msg_id=server_msg_id, as_app_admin=request_user(request).is_app_admin
         )
         return Response({"notice": notice})
 
@@ -282,5 +283,5 @@ class MessageDeleteForMeApi(APIView):
         responses={200: OkSerializer, **error_responses(Code.MESSAGE_NOT_FOUND, *TOKEN_ERRORS)},
     )
     def post(self, request: Request, server_msg_id: str) -> Response:
-        services.message_delete_for_me(user_id=request.user.user_id, server_msg_id=server_msg_id)
+        services.message_delete_for_me(user_id=request_user(request).user_id, server_msg_id=server_msg_id)
         return ok()

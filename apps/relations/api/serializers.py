@@ -44,16 +44,20 @@ class FriendOutput(serializers.ModelSerializer):
 _drf_datetime = serializers.DateTimeField().to_representation
 
 
+def _render_any(value: datetime | None) -> str | None:
+    return _drf_datetime(value) if value is not None else None
+
+
 def datetime_renderer() -> Callable[[datetime | None], str | None]:
     """A function rendering a datetime as DRF's ``DateTimeField`` does (ISO 8601 in the current
     time zone, ``Z`` for UTC), with the time zone looked up once rather than per value."""
     if not settings.USE_TZ or api_settings.DATETIME_FORMAT != ISO_8601:
-        return _drf_datetime
+        return _render_any
     tz = timezone.get_current_timezone()
 
     def render(value: datetime | None) -> str | None:
         if not value or value.tzinfo is None:
-            return _drf_datetime(value)
+            return _render_any(value)
         text = value.astimezone(tz).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 

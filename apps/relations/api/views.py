@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import ExField, UserIdField
+from apps.accounts.authentication import request_user
 from apps.accounts.permissions import IsAppAdmin
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
@@ -42,8 +43,8 @@ def _handle_request(request: Request, request_id: int, handle: Any) -> Response:
     """Accept or refuse (``handle`` is the service) a request made to the caller; render it."""
     data = FriendHandleInput(data=request.data)
     data.is_valid(raise_exception=True)
-    handle(request_id=request_id, by=request.user, **data.validated_data)
-    req = selectors.friend_requests_received(user_id=request.user.user_id).get(pk=request_id)
+    handle(request_id=request_id, by=request_user(request), **data.validated_data)
+    req = selectors.friend_requests_received(user_id=request_user(request).user_id).get(pk=request_id)
     return Response(FriendRequestOutput(req).data)
 
 
@@ -82,8 +83,8 @@ class FriendRequestsApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        req = services.friend_request_send(from_user=request.user, **data.validated_data)
-        req = selectors.friend_requests_sent(user_id=request.user.user_id).get(pk=req.pk)
+        req = services.friend_request_send(from_user=request_user(request), **data.validated_data)
+        req = selectors.friend_requests_sent(user_id=request_user(request).user_id).get(pk=req.pk)
         return Response(FriendRequestOutput(req).data, status=201)
 
     @extend_schema(
@@ -100,7 +101,7 @@ class FriendRequestsApi(APIView):
             if params.validated_data["direction"] == "sent"
             else selectors.friend_requests_received
         )
-        qs = fn(user_id=request.user.user_id, handle_result=params.validated_data["handle_result"])
+        qs = fn(user_id=request_user(request).user_id, handle_result=params.validated_data["handle_result"])
         return paginate(self, request, qs, FriendRequestOutput)
 
 
@@ -150,7 +151,7 @@ class FriendsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        args = {"owner_id": request.user.user_id, **params.validated_data}
+        args = {"owner_id": request_user(request).user_id, **params.validated_data}
         return paginate_rows(
             self, request, selectors.friend_list_rows(**args), friends_render, lambda: selectors.friend_count(**args)
         )
@@ -167,7 +168,7 @@ class FriendDetailApi(APIView):
         responses={200: FriendOutput, **error_responses(Code.NOT_FRIENDS, *AUTH)},
     )
     def get(self, request: Request, user_id: str) -> Response:
-        row = selectors.friend_get(owner_id=request.user.user_id, friend_id=user_id)
+        row = selectors.friend_get(owner_id=request_user(request).user_id, friend_id=user_id)
         if row is None:
             raise DomainError(Code.NOT_FRIENDS, f"{user_id} is not in your friend list")
         return Response(FriendOutput(row).data)
@@ -181,7 +182,7 @@ class FriendDetailApi(APIView):
     def patch(self, request: Request, user_id: str) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        row = services.friend_update(owner=request.user, friend_id=user_id, data=data.validated_data)
+        row = services.friend_update(owner=request_user(request), friend_id=user_id, data=data.validated_data)
         return Response(FriendOutput(row).data)
 
     @extend_schema(
@@ -190,7 +191,7 @@ class FriendDetailApi(APIView):
         responses={200: OkSerializer, **error_responses(Code.NOT_FRIENDS, *AUTH)},
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        services.friend_delete(owner=request.user, friend_id=user_id)
+        services.friend_delete(owner=request_user(request), friend_id=user_id)
         return ok()
 
 
@@ -212,7 +213,7 @@ class FriendStatusApi(APIView):
         },
     )
     def get(self, request: Request, user_id: str) -> Response:
-        me = request.user.user_id
+        me = request_user(request).user_id
         mine = selectors.are_friends(user_id=me, friend_id=user_id)
         theirs = selectors.are_friends(user_id=user_id, friend_id=me)
         return Response(
@@ -252,7 +253,7 @@ class FriendImportApi(APIView):
         data.is_valid(raise_exception=True)
         added = services.friends_import(
             owner_id=data.validated_data["owner_user_id"], friend_ids=data.validated_data["friend_user_ids"],
-            actor=request.user, ip=client_ip(request),
+            actor=request_user(request), ip=client_ip(request),
         )
         return Response({"added": added})
 
@@ -277,7 +278,7 @@ class BlacklistApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        row = services.black_add(owner=request.user, user_id=data.validated_data["user_id"])
+        row = services.black_add(owner=request_user(request), user_id=data.validated_data["user_id"])
         return Response(BlackOutput(row).data, status=201)
 
     @extend_schema(
@@ -285,7 +286,7 @@ class BlacklistApi(APIView):
         responses={200: paged("BlackList", BlackOutput(many=True)), **error_responses(*AUTH)},
     )
     def get(self, request: Request) -> Response:
-        return paginate(self, request, selectors.blacklist(owner_id=request.user.user_id), BlackOutput)
+        return paginate(self, request, selectors.blacklist(owner_id=request_user(request).user_id), BlackOutput)
 
 
 class BlacklistDetailApi(APIView):
@@ -295,5 +296,5 @@ class BlacklistDetailApi(APIView):
         responses={200: OkSerializer, **error_responses(Code.NOT_FOUND, *AUTH)},
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        services.black_remove(owner=request.user, user_id=user_id)
+        services.black_remove(owner=request_user(request), user_id=user_id)
         return ok()

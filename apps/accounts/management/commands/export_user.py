@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be between 1 and 100000")
         output = options["output"]
         try:
-            out: TextIO = self.stdout._out if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+            out: TextIO = cast(TextIO, self.stdout._out) if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
         try:

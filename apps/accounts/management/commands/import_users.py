@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,7 +20,7 @@ FIELDS = ("user_id", "nickname", "face_url", "ex")
 MAX_LEN = {"nickname": 64, "face_url": 512}
 
 
-def _rows(stream: io.TextIOBase, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt == "csv":
         reader = csv.DictReader(stream)
         if not reader.fieldnames or "user_id" not in reader.fieldnames:

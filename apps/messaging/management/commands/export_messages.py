@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
@@ -73,8 +73,9 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(f"cannot read the message history: {exc} (is the database migrated?)") from exc
         progress = Progress(total, "export_messages", stream=sys.stderr, enabled=show)
+        stdout = cast(TextIO, self.stdout._out)  # the raw stream: rows are written as they are
         try:
-            out = self.stdout._out if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            out: TextIO = stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
         try:
@@ -88,6 +89,6 @@ class Command(BaseCommand):
             os.dup2(devnull, sys.stdout.fileno())
             return
         finally:
-            if out is not self.stdout._out:
+            if out is not stdout:
                 out.close()
         progress.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.common.errors import DomainError
@@ -19,17 +21,17 @@ class Command(BaseCommand):
         parser.add_argument("--older-than", type=int, metavar="DAYS", help="retention in days (default: the setting)")
         parser.add_argument("--batch-size", type=int, metavar="ROWS", help="rows per batch (default: the setting)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         days = options.get("older_than")
         batch = options.get("batch_size")
         if batch is not None and batch < 1:
             raise CommandError("--batch-size must be 1 or more")
         try:
             result = offline_purge(
-                older_than_days=days,  # type: ignore[arg-type]
+                older_than_days=days,
                 dry_run=bool(options.get("dry_run")),
                 actor=None,
-                batch_size=batch,  # type: ignore[arg-type]
+                batch_size=batch,
                 source="command",
             )
         except DomainError as exc:

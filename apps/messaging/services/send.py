@@ -1,7 +1,9 @@
-"""The write path: validate a batch of sends, then store it with a fixed handful of statements.
+"""The send service: validate a batch of sends, then store it with a fixed handful of statements.
 
-:func:`messages_send` is the one core behind every front door (the websocket batcher,
-REST, notifications). Per batch: one idempotency lookup, the per-user rate limit (one
+Public API: :func:`messages_send` (a batch; the websocket batcher), :func:`message_send` and
+:func:`message_send_by` (one message; REST, admin), :func:`notification_send` (a trusted
+notice inside the caller's transaction: friend and group events, revoke notices).
+:func:`messages_send` is the one core behind every front door. Per batch: one idempotency lookup, the per-user rate limit (one
 cache round trip, :mod:`apps.messaging.ratelimit`), one read for the recipients'
 receive options, the cached relation/group checks per message, then in
 one transaction: the seq upsert + ``SELECT … FOR UPDATE`` (:mod:`apps.messaging.seq`),
@@ -17,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -25,39 +28,29 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 
 from apps.accounts.models import User
 from apps.common.errors import Code, DomainError
+from apps.common.sideeffects import on_commit
+from apps.groups.selectors import group_get, group_send_check
 from apps.integrations import hooks
-from apps.messaging import offline
+from apps.messaging import delivery, offline
 from apps.messaging.content import content_validate
 from apps.messaging.models import Message, MsgStatus, RecvOpt, SessionType, UserConversation
 from apps.messaging.ratelimit import retry_after_ms, send_allowance
 from apps.messaging.seq import SeqRequest, bulk_insert, seq_allocate, user_conversations_touch
+from apps.messaging.wire import (
+    MESSAGE_FIELDS,
+    SendAck,
+    WireMessage,
+    ack_of,
+    conversation_id_of,
+    now_ms,
+)
+from apps.relations.selectors import blocked_pairs, friend_pairs
 
 log = logging.getLogger(__name__)
 
 MAX_ID_CHARS = 64
-_HISTORY_COLUMNS = (
-    "server_msg_id", "client_msg_id", "conversation_id", "seq", "send_id", "recv_id", "group_id",
-    "session_type", "content_type", "content", "send_time", "sender_platform_id", "sender_nickname",
-    "sender_face_url", "status",
-)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def single_conversation_id(a: str, b: str) -> str:
-    x, y = sorted((a, b))
-    return f"si_{x}_{y}"
-
-
-def group_conversation_id(group_id: str) -> str:
-    return f"sg_{group_id}"
-
-
-def notification_conversation_id(a: str, b: str) -> str:
-    x, y = sorted((a, b))
-    return f"n_{x}_{y}"
+# the history row's columns, in the order ``_store`` fills them
+_HISTORY_COLUMNS = (*(f for f in MESSAGE_FIELDS if f != "status"), "status")
 
 
 @dataclass
@@ -82,8 +75,10 @@ class SendRequest:
 
 @dataclass
 class SendResult:
-    ack: dict[str, Any]
-    message: dict[str, Any] | None  # None for a duplicate (stored earlier, nothing delivered again)
+    """A stored send: its ack, and the message unless it is a duplicate."""
+
+    ack: SendAck
+    message: WireMessage | None  # None for a duplicate (stored earlier, nothing delivered again)
     origin: str | None = None
 
     @property
@@ -97,37 +92,6 @@ class _Collision(Exception):
 
 def collision_error(conversation_id: str) -> DomainError:
     return DomainError(Code.BAD_ARGS, f"conversation id {conversation_id} is taken by another pair of users")
-
-
-def ack_of(message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "server_msg_id": message["server_msg_id"],
-        "client_msg_id": message["client_msg_id"],
-        "conversation_id": message["conversation_id"],
-        "seq": message["seq"],
-        "send_time": message["send_time"],
-    }
-
-
-def message_wire(m: Message) -> dict[str, Any]:
-    """A history row as the wire ``<message>`` (DESIGN §7)."""
-    return {
-        "server_msg_id": m.server_msg_id,
-        "client_msg_id": m.client_msg_id,
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "send_id": m.send_id,
-        "recv_id": m.recv_id,
-        "group_id": m.group_id,
-        "session_type": m.session_type,
-        "content_type": m.content_type,
-        "content": {} if m.status != MsgStatus.SENT else m.content,
-        "send_time": m.send_time,
-        "status": m.status,
-        "sender_platform_id": m.sender_platform_id,
-        "sender_nickname": m.sender_nickname,
-        "sender_face_url": m.sender_face_url,
-    }
 
 
 # -------------------------------------------------------------------- validation
@@ -148,13 +112,12 @@ def _check_shape(req: SendRequest) -> None:
         _check_id(req.recv_id, "recv_id")
         if req.group_id:
             raise DomainError(Code.BAD_ARGS, "group_id is only for session_type 3")
-        make = single_conversation_id if st == SessionType.SINGLE else notification_conversation_id
-        req.conversation_id = make(req.send_id, req.recv_id)
+        req.conversation_id = conversation_id_of(session_type=st, send_id=req.send_id, recv_id=req.recv_id)
     elif st == SessionType.GROUP:
         _check_id(req.group_id, "group_id")
         if req.recv_id:
             raise DomainError(Code.BAD_ARGS, "recv_id is only for session_type 1")
-        req.conversation_id = group_conversation_id(req.group_id)
+        req.conversation_id = conversation_id_of(session_type=st, send_id=req.send_id, group_id=req.group_id)
     else:
         raise DomainError(Code.BAD_ARGS, "session_type must be 1 (single chat) or 3 (group chat)")
     content_validate(content_type=req.content_type, content=req.content, allow_notifications=req.allow_notifications)
@@ -177,8 +140,6 @@ def _load_context(reqs: list[SendRequest]) -> _Context:
         return _Context({}, {})
     cids = sorted({r.conversation_id for r in singles})
     recv_opts, conv_opts = _recipient_options(recv_ids, cids)
-    from apps.relations.selectors import blocked_pairs, friend_pairs
-
     pairs = {(r.recv_id, r.send_id) for r in singles if r.recv_id in recv_opts}
     blocked = blocked_pairs(pairs)
     friends: set[tuple[str, str]] = set()
@@ -193,8 +154,6 @@ def _check_rules(req: SendRequest, ctx: _Context) -> None:
     if req.session_type == SessionType.GROUP:
         key = (req.group_id, req.send_id)
         if key not in ctx.group_roles:  # one check per sender and group in a batch
-            from apps.groups.selectors import group_send_check
-
             try:
                 ctx.group_roles[key] = group_send_check(group_id=req.group_id, user_id=req.send_id)
             except DomainError as exc:
@@ -216,7 +175,7 @@ def _check_rules(req: SendRequest, ctx: _Context) -> None:
         raise DomainError(Code.RECIPIENT_REJECTS, f"{req.recv_id} does not accept messages")
 
 
-def _rate_limit(reqs: list[SendRequest], idxs: list[int], results: list[Any]) -> list[int]:
+def _rate_limit(reqs: list[SendRequest], idxs: list[int], results: list[SendResult | DomainError | None]) -> list[int]:
     """Refuse (1005) the sends beyond each sender's rate; trusted sends are not limited."""
     wanted = Counter(reqs[i].send_id for i in idxs if not reqs[i].trusted)
     if not wanted:
@@ -265,7 +224,7 @@ def _recipient_options(recv_ids: list[str], cids: list[str]) -> tuple[dict[str, 
     return recv_opts, conv_opts
 
 
-def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], SendAck]:
     """Acks of messages already stored under these ``(send_id, client_msg_id)`` keys."""
     if not keys:
         return {}
@@ -288,7 +247,7 @@ def _existing(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, An
 
 
 # ------------------------------------------------------------------------- store
-def _store(reqs: list[SendRequest]) -> list[dict[str, Any]]:
+def _store(reqs: list[SendRequest]) -> list[WireMessage]:
     """Allocate seqs and write every row; inside the caller's transaction. Returns wire messages."""
     now = now_ms()
     counts = Counter(r.conversation_id for r in reqs)
@@ -313,14 +272,14 @@ def _store(reqs: list[SendRequest]) -> list[dict[str, Any]]:
         if sr.session_type != SessionType.GROUP and (grant.user_a, grant.user_b) != (sr.user_a, sr.user_b):
             raise _Collision(cid)
         next_seq[cid] = grant.first_seq
-    messages: list[dict[str, Any]] = []
+    messages: list[WireMessage] = []
     history: list[tuple[Any, ...]] = []
     rows: list[offline.OfflineRow] = []
     touch: list[tuple[str, str, int, int]] = []
     for r in reqs:
         seq = next_seq[r.conversation_id]
         next_seq[r.conversation_id] = seq + 1
-        wire = {
+        wire: WireMessage = {
             "server_msg_id": uuid.uuid4().hex,
             "client_msg_id": r.client_msg_id,
             "conversation_id": r.conversation_id,
@@ -361,10 +320,14 @@ def _retryable(exc: OperationalError) -> bool:
     return code in (1205, 1213) or "locked" in str(exc)
 
 
-def _write(
-    reqs: list[SendRequest], on_stored: Callable[[list[dict[str, Any]]], None] | None
-) -> list[dict[str, Any] | DomainError | tuple[str, dict[str, Any]]]:
-    """Store ``reqs`` in one transaction; on a conflict, one transaction per message."""
+OnStored = Callable[[list[WireMessage]], None]
+
+
+def _write(reqs: list[SendRequest], on_stored: OnStored | None) -> list[SendResult | DomainError]:
+    """Store ``reqs`` in one transaction; on a conflict, one transaction per message.
+
+    One result per request: stored (with its message), a duplicate stored concurrently
+    (ack only), or the error that stopped it."""
     outer = connection.in_atomic_block
     for attempt in range(3):
         try:
@@ -372,24 +335,24 @@ def _write(
                 stored = _store(reqs)
                 if on_stored is not None:
                     on_stored(stored)
-            return list(stored)
+            return [SendResult(ack_of(m), m, r.origin) for r, m in zip(reqs, stored, strict=True)]
         except (IntegrityError, _Collision):
             break
         except OperationalError as exc:
             if outer or attempt == 2 or not _retryable(exc):
                 raise
             time.sleep(0.005 * (attempt + 1))
-    out: list[dict[str, Any] | DomainError | tuple[str, dict[str, Any]]] = []
+    out: list[SendResult | DomainError] = []
     for r in reqs:
         try:
             with transaction.atomic():
                 one = _store([r])
                 if on_stored is not None:
                     on_stored(one)
-            out.append(one[0])
+            out.append(SendResult(ack_of(one[0]), one[0], r.origin))
         except IntegrityError:  # stored concurrently under the same (send_id, client_msg_id)
             found = _existing([(r.send_id, r.client_msg_id)]).get((r.send_id, r.client_msg_id))
-            out.append(("dup", found) if found else DomainError(Code.INTERNAL, "message could not be stored"))
+            out.append(SendResult(found, None, r.origin) if found else DomainError(Code.INTERNAL, "message could not be stored"))
         except _Collision:
             out.append(collision_error(r.conversation_id))
         except DatabaseError:
@@ -401,9 +364,7 @@ def _write(
     return out
 
 
-def messages_send(
-    reqs: list[SendRequest], *, on_stored: Callable[[list[dict[str, Any]]], None] | None = None
-) -> list[SendResult | DomainError]:
+def messages_send(reqs: list[SendRequest], *, on_stored: OnStored | None = None) -> list[SendResult | DomainError]:
     """Validate and store a batch of sends; one result per request, in order.
 
     ``on_stored`` runs inside the transaction with the stored messages (e.g. to
@@ -445,16 +406,161 @@ def messages_send(
     to_store = [i for i in to_store if results[i] is None]
     if to_store:
         written = _write([reqs[i] for i in to_store], on_stored)
-        for i, item in zip(to_store, written, strict=True):
-            if isinstance(item, DomainError):
-                results[i] = item
-            elif isinstance(item, tuple):
-                results[i] = SendResult(item[1], None, reqs[i].origin)
-            else:
-                results[i] = SendResult(ack_of(item), item, reqs[i].origin)
+        for i, outcome in zip(to_store, written, strict=True):
+            results[i] = outcome
     for i, j in repeats:
         first = results[j]
         results[i] = SendResult(first.ack, None, reqs[i].origin) if isinstance(first, SendResult) else first
     final = [r if r is not None else DomainError(Code.INTERNAL) for r in results]
     hooks.after_store(final)  # hook point: metrics, message.sent / push.offline webhooks after commit
     return final
+
+
+# ------------------------------------------------------------- one message
+def _deliver_on_commit(skip: str | None = None) -> OnStored:
+    def schedule(stored: list[WireMessage]) -> None:
+        for message in stored:
+            on_commit(partial(delivery.deliver_message, message, skip))
+
+    return schedule
+
+
+# -------------------------------------------------------------------------- send
+def message_send(
+    *,
+    send_id: str,
+    session_type: int,
+    content_type: int,
+    content: Any,
+    client_msg_id: str = "",
+    recv_id: str = "",
+    group_id: str = "",
+    sender_platform_id: int = 0,
+    sender_nickname: str = "",
+    sender_face_url: str = "",
+    trusted: bool = False,
+) -> SendResult:
+    """Send one message (REST and admin path): validate, store in one transaction, deliver after commit.
+
+    ``trusted`` (app admins sending on someone's behalf) skips membership, blacklist and
+    receive-option checks and allows notification content types.
+    """
+    req = SendRequest(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=client_msg_id,
+        recv_id=recv_id or "",
+        group_id=group_id or "",
+        sender_platform_id=sender_platform_id,
+        sender_nickname=sender_nickname,
+        sender_face_url=sender_face_url,
+        trusted=trusted,
+        allow_notifications=trusted,
+    )
+    (result,) = messages_send([req], on_stored=_deliver_on_commit())
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def message_send_by(
+    *,
+    actor: User,
+    actor_platform_id: int,
+    session_type: int,
+    content_type: int,
+    content: Any,
+    client_msg_id: str = "",
+    recv_id: str = "",
+    group_id: str = "",
+    send_id: str = "",
+    sender_platform_id: int = 0,
+) -> SendResult:
+    """A send through the REST API by ``actor`` (the authenticated user).
+
+    A user sends as themself from the platform of their token. An app admin may send on
+    behalf of any existing user (``send_id``), name the platform, and send notification
+    content types and session type 4; their sends are trusted (see :func:`message_send`).
+    """
+    send_id = send_id or actor.user_id
+    sender = actor
+    if not actor.is_app_admin:
+        if send_id != actor.user_id or session_type == SessionType.NOTIFICATION:
+            raise DomainError(Code.NO_PERMISSION, "only admins may send on behalf of another user or send notifications")
+        sender_platform_id = actor_platform_id
+    else:
+        if send_id != actor.user_id:
+            other = User.objects.filter(user_id=send_id).only("nickname", "face_url").first()
+            if other is None:
+                raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
+            sender = other
+        # a trusted send skips the rules, not the addressee: no log for a user or group that does not exist
+        if session_type == SessionType.GROUP and isinstance(group_id, str) and group_id:
+            group_get(group_id=group_id)
+        elif session_type != SessionType.GROUP and isinstance(recv_id, str) and recv_id:
+            if not User.objects.filter(user_id=recv_id).exists():
+                raise DomainError(Code.USER_NOT_FOUND, f"user {recv_id} not found")
+    return message_send(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=client_msg_id,
+        recv_id=recv_id,
+        group_id=group_id,
+        sender_platform_id=sender_platform_id or actor_platform_id,
+        sender_nickname=sender.nickname,
+        sender_face_url=sender.face_url,
+        trusted=actor.is_app_admin,
+    )
+
+
+def notification_send(
+    *,
+    send_id: str,
+    session_type: int,
+    content_type: int,
+    content: dict[str, Any],
+    recv_id: str | None = None,
+    group_id: str | None = None,
+) -> WireMessage:
+    """Store a notification message inside the caller's transaction and deliver it after commit.
+
+    No membership, mute or blacklist checks (friend and group events, revoke notices).
+    Allocates the next seq of ``si_<a>_<b>`` (session_type 1, with ``recv_id``),
+    ``sg_<group_id>`` (3) or ``n_<a>_<b>`` (4, with ``recv_id``). Returns the stored message.
+    """
+    if session_type == SessionType.GROUP:
+        if not group_id:
+            raise DomainError(Code.BAD_ARGS, "group_id is required for a group notification")
+    elif session_type in (SessionType.SINGLE, SessionType.NOTIFICATION):
+        if not recv_id:
+            raise DomainError(Code.BAD_ARGS, "recv_id is required for a single-chat notification")
+    else:
+        raise DomainError(Code.BAD_ARGS, f"unknown session_type {session_type}")
+    if not isinstance(content, dict):
+        raise DomainError(Code.BAD_ARGS, "content must be an object")
+    req = SendRequest(
+        send_id=send_id,
+        session_type=session_type,
+        content_type=content_type,
+        content=content,
+        client_msg_id=uuid.uuid4().hex,
+        recv_id=(recv_id or "") if session_type != SessionType.GROUP else "",
+        group_id=(group_id or "") if session_type == SessionType.GROUP else "",
+        trusted=True,
+        allow_notifications=True,
+    )
+    req.conversation_id = conversation_id_of(
+        session_type=session_type, send_id=req.send_id, recv_id=req.recv_id, group_id=req.group_id
+    )
+    try:
+        with transaction.atomic():
+            (message,) = _store([req])
+            hooks.notification_stored(message)  # hook point: friend/group events for the webhooks
+    except _Collision as exc:
+        raise collision_error(req.conversation_id) from exc
+    on_commit(lambda: delivery.deliver_message(message))
+    return message

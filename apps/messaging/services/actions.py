@@ -1,25 +1,26 @@
-"""Writes for messaging: send, notifications, revoke, read, conversation settings.
+"""Writes for messaging besides sending: revoke, read, conversation settings, group
+membership of the log, operator delete.
 
-Every front door (websocket gateway, REST, other apps' services) calls these. Side
-effects (pushes) are scheduled with ``transaction.on_commit``; group fan-out goes
-through :func:`apps.messaging.delivery.deliver_group_message`.
+Side effects (pushes) are scheduled with ``transaction.on_commit`` through
+:mod:`apps.messaging.delivery`; notices go into the log through
+:func:`apps.messaging.services.send.notification_send`.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from apps.accounts.models import User
-from apps.audit.services import audit_record
+from apps.audit.services import OperatorAction, audit_record
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
+from apps.common.push import push_to_users
 from apps.common.sideeffects import on_commit
-from apps.messaging import delivery, offline
+from apps.groups.selectors import group_member_ids
+from apps.messaging import offline
 from apps.messaging.models import (
     ContentType,
     Conversation,
@@ -30,187 +31,10 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
-from apps.messaging.selectors import conversation_for_user, group_rejecters_key, peers_of, placeholder
+from apps.messaging.selectors import conversation_for_user, group_rejecters_key, peers_of
 from apps.messaging.seq import read_seq_raise, user_conversations_touch
-from apps.messaging.store import (
-    SendRequest,
-    SendResult,
-    _Collision,
-    _store,
-    collision_error,
-    group_conversation_id,
-    message_wire,
-    messages_send,
-    notification_conversation_id,
-    now_ms,
-    single_conversation_id,
-)
-
-__all__ = [
-    "SendRequest",
-    "SendResult",
-    "conversation_members_init",
-    "conversation_members_leave",
-    "conversation_read",
-    "conversation_update",
-    "message_delete",
-    "message_delete_for_me",
-    "message_revoke",
-    "message_send",
-    "message_send_by",
-    "messages_send",
-    "notification_store",
-]
-
-
-def _deliver_on_commit(skip: str | None = None):  # type: ignore[no-untyped-def]
-    def schedule(stored: list[dict[str, Any]]) -> None:
-        for message in stored:
-            on_commit(lambda m=message: delivery.deliver_message(m, skip))
-
-    return schedule
-
-
-# -------------------------------------------------------------------------- send
-def message_send(
-    *,
-    send_id: str,
-    session_type: int,
-    content_type: int,
-    content: Any,
-    client_msg_id: str = "",
-    recv_id: str = "",
-    group_id: str = "",
-    sender_platform_id: int = 0,
-    sender_nickname: str = "",
-    sender_face_url: str = "",
-    trusted: bool = False,
-) -> SendResult:
-    """Send one message (REST and admin path): validate, store in one transaction, deliver after commit.
-
-    ``trusted`` (app admins sending on someone's behalf) skips membership, blacklist and
-    receive-option checks and allows notification content types.
-    """
-    req = SendRequest(
-        send_id=send_id,
-        session_type=session_type,
-        content_type=content_type,
-        content=content,
-        client_msg_id=client_msg_id,
-        recv_id=recv_id or "",
-        group_id=group_id or "",
-        sender_platform_id=sender_platform_id,
-        sender_nickname=sender_nickname,
-        sender_face_url=sender_face_url,
-        trusted=trusted,
-        allow_notifications=trusted,
-    )
-    (result,) = messages_send([req], on_stored=_deliver_on_commit())
-    if isinstance(result, DomainError):
-        raise result
-    return result
-
-
-def message_send_by(
-    *,
-    actor: User,
-    actor_platform_id: int,
-    session_type: int,
-    content_type: int,
-    content: Any,
-    client_msg_id: str = "",
-    recv_id: str = "",
-    group_id: str = "",
-    send_id: str = "",
-    sender_platform_id: int = 0,
-) -> SendResult:
-    """A send through the REST API by ``actor`` (the authenticated user).
-
-    A user sends as themself from the platform of their token. An app admin may send on
-    behalf of any existing user (``send_id``), name the platform, and send notification
-    content types and session type 4; their sends are trusted (see :func:`message_send`).
-    """
-    send_id = send_id or actor.user_id
-    sender = actor
-    if not actor.is_app_admin:
-        if send_id != actor.user_id or session_type == SessionType.NOTIFICATION:
-            raise DomainError(Code.NO_PERMISSION, "only admins may send on behalf of another user or send notifications")
-        sender_platform_id = actor_platform_id
-    else:
-        if send_id != actor.user_id:
-            sender = User.objects.filter(user_id=send_id).only("nickname", "face_url").first()
-            if sender is None:
-                raise DomainError(Code.USER_NOT_FOUND, f"user {send_id} not found")
-        # a trusted send skips the rules, not the addressee: no log for a user or group that does not exist
-        if session_type == SessionType.GROUP and isinstance(group_id, str) and group_id:
-            from apps.groups.selectors import group_get
-
-            group_get(group_id=group_id)
-        elif session_type != SessionType.GROUP and isinstance(recv_id, str) and recv_id:
-            if not User.objects.filter(user_id=recv_id).exists():
-                raise DomainError(Code.USER_NOT_FOUND, f"user {recv_id} not found")
-    return message_send(
-        send_id=send_id,
-        session_type=session_type,
-        content_type=content_type,
-        content=content,
-        client_msg_id=client_msg_id,
-        recv_id=recv_id,
-        group_id=group_id,
-        sender_platform_id=sender_platform_id or actor_platform_id,
-        sender_nickname=sender.nickname,
-        sender_face_url=sender.face_url,
-        trusted=actor.is_app_admin,
-    )
-
-
-def notification_store(
-    *,
-    send_id: str,
-    session_type: int,
-    content_type: int,
-    content: dict,
-    recv_id: str | None = None,
-    group_id: str | None = None,
-) -> dict:
-    """Store a notification message inside the caller's transaction and deliver it after commit.
-
-    No membership, mute or blacklist checks. Allocates the next seq of ``si_<a>_<b>``
-    (session_type 1, with ``recv_id``), ``sg_<group_id>`` (3) or ``n_<a>_<b>`` (4, with
-    ``recv_id``). Returns the stored message as a wire dict.
-    """
-    if session_type == SessionType.GROUP:
-        if not group_id:
-            raise DomainError(Code.BAD_ARGS, "group_id is required for a group notification")
-        cid = group_conversation_id(group_id)
-    elif session_type in (SessionType.SINGLE, SessionType.NOTIFICATION):
-        if not recv_id:
-            raise DomainError(Code.BAD_ARGS, "recv_id is required for a single-chat notification")
-        make = single_conversation_id if session_type == SessionType.SINGLE else notification_conversation_id
-        cid = make(send_id, recv_id)
-    else:
-        raise DomainError(Code.BAD_ARGS, f"unknown session_type {session_type}")
-    if not isinstance(content, dict):
-        raise DomainError(Code.BAD_ARGS, "content must be an object")
-    req = SendRequest(
-        send_id=send_id,
-        session_type=session_type,
-        content_type=content_type,
-        content=content,
-        client_msg_id=uuid.uuid4().hex,
-        recv_id=(recv_id or "") if session_type != SessionType.GROUP else "",
-        group_id=(group_id or "") if session_type == SessionType.GROUP else "",
-        trusted=True,
-        allow_notifications=True,
-    )
-    req.conversation_id = cid
-    try:
-        with transaction.atomic():
-            (message,) = _store([req])
-    except _Collision as exc:
-        raise collision_error(cid) from exc
-    on_commit(lambda: delivery.deliver_message(message))
-    return message
+from apps.messaging.services.send import notification_send
+from apps.messaging.wire import ReadReply, WireMessage, group_conversation_id, message_wire, now_ms, placeholder
 
 
 # ------------------------------------------------------------------------ revoke
@@ -236,11 +60,13 @@ def message_revoke(
     server_msg_id: str | None = None,
     as_app_admin: bool = False,
     reason: str = "",
-) -> dict[str, Any]:
+    operator: OperatorAction | None = None,
+) -> WireMessage:
     """Revoke a message and leave a 2101 notice in its conversation; returns the notice.
 
     The sender may revoke within ``IM_REVOKE_WINDOW_SECONDS``; group owners and admins
-    may revoke any message of their group at any time; app admins anything.
+    may revoke any message of their group at any time; app admins anything. With
+    ``operator`` (the admin console) the revoke writes its one ``message.revoke`` audit row.
     """
     msg = _find_message(user_id=user_id, conversation_id=conversation_id, seq=seq, server_msg_id=server_msg_id)
     role = 0
@@ -275,30 +101,29 @@ def message_revoke(
     }
     if reason:
         content["reason"] = str(reason)[:255]
-    req = SendRequest(
-        send_id=user_id,
+    if operator is not None:
+        operator.record(
+            action="message.revoke", target_type="message", target_id=msg.server_msg_id,
+            details={"conversation_id": msg.conversation_id, "seq": msg.seq, "send_id": msg.send_id},
+        )
+    send_id, recv_id = user_id, msg.recv_id if msg.send_id == user_id else msg.send_id
+    if msg.session_type != SessionType.GROUP and user_id not in (msg.send_id, msg.recv_id):
+        # an app admin revoking a single-chat message: the notice stays in the same conversation
+        send_id, recv_id = msg.send_id, msg.recv_id
+    # the notice goes to the revoked message's own conversation (the pair, or the group)
+    return notification_send(
+        send_id=send_id,
         session_type=msg.session_type,
         content_type=int(ContentType.REVOKE),
         content=content,
-        client_msg_id=uuid.uuid4().hex,
-        recv_id=(msg.recv_id if msg.send_id == user_id else msg.send_id) if msg.session_type != SessionType.GROUP else "",
-        group_id=msg.group_id,
-        trusted=True,
-        allow_notifications=True,
+        recv_id=recv_id if msg.session_type != SessionType.GROUP else None,
+        group_id=msg.group_id if msg.session_type == SessionType.GROUP else None,
     )
-    if msg.session_type != SessionType.GROUP and user_id not in (msg.send_id, msg.recv_id):
-        # an app admin revoking a single-chat message: the notice stays in the same conversation
-        req.send_id, req.recv_id = msg.send_id, msg.recv_id
-        content["revoker_id"] = user_id
-    req.conversation_id = msg.conversation_id
-    (notice,) = _store([req])
-    on_commit(lambda: delivery.deliver_message(notice))
-    return notice
 
 
 # ------------------------------------------------------------------- read state
 @transaction.atomic
-def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[str, Any]:
+def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> ReadReply:
     """Raise the user's read seq (never lowers it); the peer and the user's devices get a receipt push."""
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise DomainError(Code.BAD_ARGS, "seq must be a non-negative integer")
@@ -314,7 +139,7 @@ def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> dict[s
     read_seq_raise(owner_id=user_id, conversation_id=conversation_id, session_type=conv.session_type, seq=seq)
     receipt = {"conversation_id": conversation_id, "user_id": user_id, "read_seq": seq}
     targets = [user_id, *peers_of(conv, user_id)] if conv.session_type != SessionType.GROUP else [user_id]
-    on_commit(lambda: delivery.push_to_users(targets, "push.read", receipt))
+    on_commit(lambda: push_to_users(targets, "push.read", receipt))
     return {"conversation_id": conversation_id, "read_seq": seq, "max_seq": conv.max_seq}
 
 
@@ -416,8 +241,6 @@ def conversation_members_leave(*, group_id: str, user_ids: list[str]) -> None:
 # -------------------------------------------------------------- operator delete
 def _conversation_audience(msg: Message) -> list[str]:
     if msg.session_type == SessionType.GROUP:
-        from apps.groups.selectors import group_member_ids
-
         return group_member_ids(group_id=msg.group_id)
     return [u for u in dict.fromkeys((msg.send_id, msg.recv_id)) if u]
 
@@ -442,7 +265,7 @@ def message_delete(*, server_msg_id: str, actor: Any, reason: str, ip: str | Non
         raise DomainError(Code.MESSAGE_NOT_FOUND, "the message is already deleted")
     msg.status = MsgStatus.DELETED
     msg.save(update_fields=["status"])
-    stub = {**placeholder(msg.conversation_id, msg.seq), "server_msg_id": msg.server_msg_id}
+    stub = placeholder(msg.conversation_id, msg.seq, msg.server_msg_id)
     offline.replace(conversation_id=msg.conversation_id, seq=msg.seq, payload=orjson.dumps(stub).decode())
     actor_id = getattr(actor, "user_id", None) or str(actor)
     audit_record(
@@ -460,5 +283,5 @@ def message_delete(*, server_msg_id: str, actor: Any, reason: str, ip: str | Non
     )
     notice = {"conversation_id": msg.conversation_id, "seq": msg.seq, "server_msg_id": msg.server_msg_id}
     audience = _conversation_audience(msg)
-    on_commit(lambda: delivery.push_to_users(audience, "push.msg.deleted", notice))
+    on_commit(lambda: push_to_users(audience, "push.msg.deleted", notice))
     return notice

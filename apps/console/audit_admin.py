@@ -1,4 +1,5 @@
-"""The audit log in the admin: read-only for everyone, superusers included."""
+"""The audit log in the admin: read-only for everyone, superusers included (registered by
+:mod:`apps.console.admin`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class AuditLogAdmin(admin.ModelAdmin):
     search_fields = ["=actor", "=target_id", "action__startswith"]
     search_help_text = "Exact actor or target id, or the start of an action name."
     fields = ["created_at", "actor", "action", "target_type", "target_id", "reason", "details_pretty", "ip"]
-    readonly_fields = fields
+    readonly_fields = tuple(str(f) for f in fields)
     list_per_page = 100
     show_full_result_count = False
     paginator = CappedCountPaginator
