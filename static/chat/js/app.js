@@ -285,7 +285,7 @@ function initials(name) {
 
 function lastLine(c) {
   if (!c.last) return c.maxSeq ? "" : "No messages yet";
-  const text = preview(c.last, state.me);
+  const text = preview(c.last, state.me, nameOf);
   if (isSystem(c.last) || c.last.status === 5) return text;
   if (c.last.send_id === state.me) return `You: ${text}`;
   return c.type === 3 ? `${nameOf(c.last.send_id)}: ${text}` : text;
@@ -408,7 +408,7 @@ function receiptText(c, m) {
 
 function msgNode(c, m) {
   if (!isShown(m)) return el("li", { hidden: true, dataset: { seq: String(m.seq) } });
-  if (isSystem(m)) return el("li", { class: "system", dataset: { seq: String(m.seq) } }, systemText(m));
+  if (isSystem(m)) return el("li", { class: "system", dataset: { seq: String(m.seq) } }, systemText(m, nameOf));
   const own = m.send_id === state.me;
   const sender = own ? "You" : m.sender_nickname || nameOf(m.send_id);
   const footer = el("div", { class: "meta" }, el("time", { datetime: new Date(m.send_time).toISOString(), text: formatTime(m.send_time, { withDate: false }) }));

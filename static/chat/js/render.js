@@ -74,7 +74,7 @@ export function isSystem(msg) {
 }
 
 // one line for the conversation list
-export function preview(msg, me) {
+export function preview(msg, me, nameOf = (id) => id) {
   if (!msg) return "";
   if (msg.status === 5) return msg.send_id === me ? "You revoked a message" : "A message was revoked";
   if (msg.status === 4) return "Message deleted";
@@ -102,14 +102,14 @@ export function preview(msg, me) {
     case 2101:
       return "A message was revoked";
     default:
-      if (isSystem(msg)) return systemText(msg);
+      if (isSystem(msg)) return systemText(msg, nameOf);
       return "[Message]";
   }
 }
 
-export function systemText(msg) {
+export function systemText(msg, nameOf = (id) => id) {
   const c = msg.content || {};
-  const who = c.op_user_id || c.from_user_id || msg.send_id || "";
+  const who = nameOf(c.op_user_id || c.from_user_id || msg.send_id || "");
   let text = `${who} ${SYSTEM_TEXT[msg.content_type] || "made a change"}`.trim();
   if (msg.content_type === 1501 && c.group && c.group.name) text += ` “${c.group.name}”`;
   return text;
