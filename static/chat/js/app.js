@@ -510,6 +510,7 @@ async function loadMembers(c) {
     if (state.active !== c.id) return;
     state.members = rows;
     for (const m of rows) if (!state.users.has(m.user_id)) state.users.set(m.user_id, (m.user && m.user.nickname) || m.nickname || m.user_id);
+    for (const [seq, li] of state.nodes) if (li.classList.contains("system")) placeNode(msgNode(c, c.msgs.get(seq)), seq);
     renderMembers();
     renderChatSub();
     watchPresence();
@@ -776,6 +777,7 @@ function tokenProblem(code, msg) {
 
 // ------------------------------------------------------------------------ sign-in
 function showSignin(error = "") {
+  $("booting").hidden = true;
   $("app").hidden = true;
   $("signin").hidden = false;
   $("status").hidden = true;
@@ -806,6 +808,7 @@ async function start(token) {
   state.users.set(me.user_id, state.meName);
   $("me-name").textContent = me.nickname && me.nickname !== me.user_id ? `${me.nickname} (${me.user_id})` : me.user_id;
   $("signin").hidden = true;
+  $("booting").hidden = true;
   $("app").hidden = false;
   document.body.dataset.me = me.user_id;
   try {
