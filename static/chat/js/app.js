@@ -788,7 +788,23 @@ function showSignin(error = "") {
   if (first) first.focus();
 }
 
+function resetState() {
+  if (state.conn) state.conn.stop();
+  state.conn = null;
+  state.everConnected = false;
+  state.active = null;
+  for (const map of [state.convs, state.nodes, state.pendingNodes, state.users, state.groups, state.presence]) map.clear();
+  state.members = [];
+  clearTimeout(state.watchTimer);
+  $("conv-list").replaceChildren();
+  $("message-list").replaceChildren();
+  $("chat-view").hidden = true;
+  $("chat-empty").hidden = false;
+  $("app").classList.remove("show-chat");
+}
+
 async function start(token) {
+  resetState(); // a new sign-in in the same tab starts from nothing
   state.api = new Api(cfg.api, token);
   let me;
   try {
@@ -831,10 +847,6 @@ async function start(token) {
     }
   });
   conn.start();
-  document.addEventListener("visibilitychange", () => {
-    const c = state.active && state.convs.get(state.active);
-    if (c) scheduleRead(c);
-  });
 }
 
 async function demoSignIn(ev) {
@@ -950,6 +962,10 @@ function wire() {
 
 function boot() {
   wire();
+  document.addEventListener("visibilitychange", () => {
+    const c = state.active && state.convs.get(state.active);
+    if (c) scheduleRead(c);
+  });
   const hash = new URLSearchParams(location.hash.slice(1));
   let token = hash.get("token");
   if (token) {
