@@ -57,9 +57,9 @@ class Backend:
     def token(self, user_id: str) -> str:
         return _http(self.base, "POST", "/api/v1/auth/user-token", {"user_id": user_id, "platform_id": 5}, self.admin)["token"]
 
-    def send(self, token: str, recv_id: str, text: str) -> dict:
+    def send(self, token: str, recv_id: str, text: str, content_type: int = 101, content: dict | None = None) -> dict:
         body = {"client_msg_id": secrets.token_hex(8), "session_type": 1, "recv_id": recv_id,
-                "content_type": 101, "content": {"content": text}}
+                "content_type": content_type, "content": content or {"content": text}}
         return _http(self.base, "POST", "/api/v1/messages", body, token)
 
 
@@ -232,18 +232,28 @@ def test_offline_client_catches_up_exactly_once_in_order_and_resends_its_own(cha
     a, b, _ = pages
     ids = srv.users("alice", "bob")
     tok = {n: srv.token(uid) for n, uid in ids.items()}
+    srv.send(tok["alice"], ids["bob"], "", 102, {"url": f"{srv.base}/static/admin/img/icon-yes.svg", "file_name": "ok.svg"})
+    srv.send(tok["alice"], ids["bob"], "", 105, {"url": "javascript:alert(1)", "file_name": "evil.txt"})
     srv.send(tok["alice"], ids["bob"], "before the drop")
     open_chat(a, srv.base, tok["alice"])
     open_chat(b, srv.base, tok["bob"])
     open_conversation(a, "Bob")
     open_conversation(b, "Alice")
     wait_texts(b, ["before the drop"])
+    # a picture with a URL shows as a thumbnail linking to it; a non-http(s) URL never becomes a link
+    link = b.find_element("css selector", "a.picture")
+    assert link.get_attribute("href").endswith("/static/admin/img/icon-yes.svg")
+    assert link.find_element("css selector", "img").get_attribute("naturalWidth") not in (None, "0")
+    assert "File: evil.txt" in texts(b)
+    assert not b.find_elements("css selector", "#message-list a[href^='javascript']")
 
     set_offline(b, True)
     wait_for(lambda: "offline" in b.find_element("id", "status").text, what="bob's offline banner")
     type_and_send(b, "sent while offline")  # fails, offers a retry, and goes out once back online
     wait_for(lambda: "Not sent" in bubble(b, "sent while offline").text, what="failed bubble")
     assert bubble(b, "sent while offline").find_element("css selector", "button.retry").is_displayed()
+    client_msg_id = bubble(b, "sent while offline").get_attribute("data-cmid")
+    assert client_msg_id
     screenshot(b, "chat-offline")
     for text in ("one", "two", "three"):
         type_and_send(a, text)
@@ -263,6 +273,9 @@ def test_offline_client_catches_up_exactly_once_in_order_and_resends_its_own(cha
     wait_for(lambda: "sent while offline" in texts(a), what="the resent message at alice")
     assert texts(a).count("sent while offline") == 1
     assert texts(b).count("sent while offline") == 1
+    # the retry went out with the same client_msg_id as the failed try
+    assert bubble(b, "sent while offline").get_attribute("data-cmid") == client_msg_id
+    assert bubble(a, "sent while offline").get_attribute("data-cmid") == client_msg_id
 
 
 def test_group_chat_among_three_users_with_members_and_revoke_in_both_windows(chat_server, pages):
