@@ -27,4 +27,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", include("apps.common.urls")),
     path("metrics", metrics_view, name="metrics"),
+    path("chat/", include("apps.webchat.urls")),
 ]

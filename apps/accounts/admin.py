@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -62,7 +64,7 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("user_id", "password")}),
         ("Profile", {"fields": ("nickname", "face_url", "ex", "global_recv_msg_opt", "app_manager_level")}),
         ("Moderation", {"fields": ("is_banned", "banned_reason")}),
-        ("Activity", {"fields": ("devices_online", "user_groups", "recent_messages", "recent_activity")}),
+        ("Activity", {"fields": ("devices_online", "user_groups", "recent_messages", "recent_activity", "web_chat")}),
         ("Operator access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
@@ -75,7 +77,7 @@ class UserAdmin(BaseUserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         fields = [
             "created_at", "updated_at", "last_login", "is_banned", "banned_reason",
-            "devices_online", "user_groups", "recent_messages", "recent_activity",
+            "devices_online", "user_groups", "recent_messages", "recent_activity", "web_chat",
         ]
         if not request.user.is_superuser:
             # only superusers change who is an operator or an app admin
@@ -133,6 +135,16 @@ class UserAdmin(BaseUserAdmin):
         else:
             online = ", ".join(PLATFORM_NAMES.get(p, str(p)) for p in platforms) or "offline"
         return format_html("<b>Connected:</b> {}<br><b>Logged-in platforms (live tokens):</b> {}", online, sessions)
+
+    @admin.display(description="Web chat")
+    def web_chat(self, obj: User) -> str:
+        url = f"{reverse('chat')}#paste&user={quote(obj.user_id)}"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">Open the chat page with a token I paste</a>'
+            "<br><small>Paste a token issued for {} by the app backend "
+            "(<code>POST /api/v1/auth/user-token</code>, platform 5).</small>",
+            url, obj.user_id,
+        )
 
     @admin.display(description="Groups")
     def user_groups(self, obj: User) -> str:

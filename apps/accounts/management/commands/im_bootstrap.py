@@ -38,6 +38,10 @@ class Command(BaseCommand):
         if password:
             out(f"              operator login: {options['operator']} / {password}")
             out(f"              (shown once; reset with: manage.py changepassword {options['operator']})")
+        if settings.DEBUG:
+            out(f"  chat:       {base}/chat/   (demo sign-in: any user id; DEBUG only)")
+        else:
+            out(f"  chat:       {base}/chat/#token=<user token>   (or paste a token on the page)")
         out(f"  API docs:   {base}/api/docs/   (schema: {base}/api/schema/)")
         out(f"  websocket:  ws://{options['host']}:{options['port']}/ws/?token=<token>&platform_id=<id>")
         if settings.IM_SECRET.startswith("change-me"):
