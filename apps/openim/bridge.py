@@ -193,6 +193,11 @@ def joined_group_ids(*, user_id: str) -> list[str]:
     return group_selectors.user_group_ids(user_id=user_id)
 
 
+def memberships(*, user_id: str) -> list[GroupMember]:
+    """The user's memberships with ``group`` loaded and ``group_member_count``."""
+    return list(group_selectors.joined_groups(user_id=user_id))
+
+
 def joined_groups(*, user_id: str) -> list[Group]:
     return groups_get(group_ids=joined_group_ids(user_id=user_id))
 

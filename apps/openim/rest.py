@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 
 from apps.accounts.constants import PLATFORM_IDS
@@ -40,6 +43,7 @@ class Call:
     body: dict[str, Any]
     raw: bytes = b""
     protobuf: bool = False
+    now_ms: int = 0
 
     @property
     def me(self) -> User:
@@ -221,8 +225,25 @@ def _version(items: list[Any]) -> dict[str, Any]:
             "insert": [], "update": [], "delete": []}
 
 
+def _since(call: Call) -> int | None:
+    """The ``version`` a client synced before (a millisecond time imserver gave it), or None on a first sync."""
+    version = call.body.get("version")
+    if call.body.get("versionID") != VERSION_ID or isinstance(version, bool) or not isinstance(version, int):
+        return None
+    return version
+
+
+def _incremental(call: Call, inserted: list[dict[str, Any]]) -> dict[str, Any]:
+    """OpenIM's incremental answer: ``version`` is the time of this sync, ``insert`` what was added
+    since the client's last one (removals and edits are not tracked: see docs/openim.md)."""
+    return {"version": call.now_ms, "versionID": VERSION_ID, "full": _since(call) is None, "sortVersion": 0,
+            "insert": inserted, "update": [], "delete": []}
+
+
 def friend_get_incremental_friends(call: Call) -> dict[str, Any]:
-    return _version(bridge.friend_ids(owner_id=_owner(call)))
+    owner, since = _owner(call), _since(call)
+    rows = bridge.friends_of(owner_id=owner) if since is not None else []
+    return _incremental(call, [wire.friend_info(f) for f in rows if wire.ms(f.created_at) >= (since or 0)])
 
 
 def friend_get_full_friend_user_ids(call: Call) -> dict[str, Any]:
@@ -272,7 +293,17 @@ def friend_is_friend(call: Call) -> dict[str, Any]:
 
 def _requests(call: Call, *, received: bool) -> dict[str, Any]:
     rows = bridge.friend_requests(user_id=_owner(call), received=received)
-    return {"FriendRequests": [wire.friend_request(r) for r in _page(call.body, rows)], "total": len(rows)}
+    items = [wire.friend_request(r) for r in _page(call.body, rows)]
+    # OpenIM's two answers spell the list differently (FriendRequests / friendRequests): both are given
+    return {"FriendRequests": items, "friendRequests": items, "total": len(rows)}
+
+
+def friend_get_designated_friend_apply(call: Call) -> dict[str, Any]:
+    from_id, to_id = _str(call.body, "fromUserID", max_len=64), _str(call.body, "toUserID", max_len=64)
+    if call.me.user_id not in (from_id, to_id):
+        _admin(call)
+    rows = bridge.friend_requests(user_id=to_id, received=True)
+    return {"friendRequests": [wire.friend_request(r) for r in rows if r.from_user_id == from_id]}
 
 
 def friend_get_friend_apply_list(call: Call) -> dict[str, Any]:
@@ -358,7 +389,10 @@ def group_get_joined_group_list(call: Call) -> dict[str, Any]:
 
 
 def group_get_incremental_join_groups(call: Call) -> dict[str, Any]:
-    return _version(bridge.joined_group_ids(user_id=_owner(call)))
+    owner, since = _owner(call), _since(call)
+    joined = bridge.memberships(user_id=owner) if since is not None else []
+    return _incremental(call, [wire.group_info(m.group, m.group_member_count) for m in joined
+                               if wire.ms(m.joined_at) >= (since or 0)])
 
 
 def group_get_full_join_group_ids(call: Call) -> dict[str, Any]:
@@ -487,9 +521,7 @@ def msg_newest_seq(call: Call) -> dict[str, Any]:
 
 
 def msg_get_server_time(call: Call) -> dict[str, Any]:
-    import time
-
-    return {"serverTime": int(time.time() * 1000)}
+    return {"serverTime": call.now_ms}
 
 
 def msg_revoke_msg(call: Call) -> None:
@@ -515,10 +547,36 @@ def msg_pull_msg_by_seq(call: Call) -> dict[str, Any]:
     return {"msgs": as_json(msgs), "notificationMsgs": as_json(notes)}
 
 
-def _msg_json(m: pb.MsgData) -> dict[str, Any]:
-    from google.protobuf.json_format import MessageToDict
+def _msg_json(m: Any) -> dict[str, Any]:
+    """A protobuf message as OpenIM's JSON: proto field names, every field, int64 as numbers, bytes as base64."""
+    out = MessageToDict(m, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    return _numbers(m.DESCRIPTOR, out)
 
-    return MessageToDict(m, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+_INT64 = {FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
+          FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64}
+
+
+def _numbers(descriptor: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """MessageToDict writes 64-bit integers as strings (proto3 JSON); OpenIM's JSON has numbers."""
+    for field in descriptor.fields:
+        if field.name not in value:
+            continue
+        item = value[field.name]
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            inner = field.message_type.fields_by_name["value"]
+            if inner.message_type is not None:
+                value[field.name] = {k: _numbers(inner.message_type, v) for k, v in item.items()}
+            elif inner.type in _INT64:
+                value[field.name] = {k: int(v) for k, v in item.items()}
+        elif field.message_type is not None:
+            if isinstance(item, list):
+                value[field.name] = [_numbers(field.message_type, v) for v in item]
+            elif isinstance(item, dict):
+                value[field.name] = _numbers(field.message_type, item)
+        elif field.type in _INT64:
+            value[field.name] = [int(v) for v in item] if isinstance(item, list) else int(item)
+    return value
 
 
 def _pull_range(user_id: str, cid: str, begin: int, end: int, num: int) -> tuple[list[dict[str, Any]], bool]:
@@ -645,6 +703,7 @@ ROUTES: dict[str, Handler] = {
         "friend__is_friend": friend_is_friend,
         "friend__get_friend_apply_list": friend_get_friend_apply_list,
         "friend__get_self_friend_apply_list": friend_get_self_friend_apply_list,
+        "friend__get_designated_friend_apply": friend_get_designated_friend_apply,
         "friend__add_black": friend_add_black,
         "friend__remove_black": friend_remove_black,
         "friend__get_black_list": friend_get_black_list,
@@ -704,7 +763,8 @@ def _parse(request: HttpRequest, path: str) -> Call:
             raise bad("the body is not valid JSON") from exc
         if not isinstance(body, dict):
             raise bad("the body must be a JSON object")
-    call = Call(user=None, platform_id=0, operation_id=operation_id, body=body, raw=raw, protobuf=protobuf)
+    call = Call(user=None, platform_id=0, operation_id=operation_id, body=body, raw=raw, protobuf=protobuf,
+                now_ms=int(time.time() * 1000))
     if path not in PUBLIC:
         token = request.headers.get("token", "")
         if not token:

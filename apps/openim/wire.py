@@ -22,6 +22,7 @@ MSG_FROM_USER = 100
 MSG_FROM_SYSTEM = 200
 STATUS_SENT = 2
 STATUS_DELETED = 4
+GROUP_TYPE_WORKING = 2
 
 
 def ms(value: datetime | None) -> int:
@@ -57,9 +58,33 @@ def is_notification_conversation(conversation_id: str) -> bool:
 
 
 # ------------------------------------------------------------------ messages
+FRIEND_NOTES = range(1201, 1211)
+
+
+def tips(content: Any) -> dict[str, Any]:
+    """A notification's content with OpenIM's tip keys added: ``group`` as a GroupInfo,
+    ``opUser``, and ``fromToUserID`` for friend events (the SDK reads these)."""
+    if not isinstance(content, dict):
+        return {}
+    out = dict(content)
+    group = content.get("group")
+    if isinstance(group, dict):
+        out["group"] = {
+            "groupID": group.get("group_id", ""), "groupName": group.get("name", ""),
+            "ownerUserID": group.get("owner_user_id", ""), "status": group.get("status", 0),
+            "needVerification": group.get("need_verification", 0), "faceURL": group.get("face_url", ""),
+            "groupType": GROUP_TYPE_WORKING,
+        }
+        if content.get("op_user_id"):
+            out["opUser"] = {"userID": content["op_user_id"], "groupID": out["group"]["groupID"]}
+    if isinstance(content.get("from_user_id"), str) and isinstance(content.get("to_user_id"), str):
+        out["fromToUserID"] = {"fromUserID": content["from_user_id"], "toUserID": content["to_user_id"]}
+    return out
+
+
 def content_out(content_type: int, content: Any) -> bytes:
     if content_type >= NOTIFICATION_MIN:
-        return orjson.dumps({"detail": orjson.dumps(content or {}).decode()})
+        return orjson.dumps({"detail": orjson.dumps(tips(content)).decode()})
     return orjson.dumps(content if content is not None else {})
 
 
@@ -120,11 +145,22 @@ def fill_maps(resp: Any, by_conversation: dict[str, list[dict[str, Any]]], ends:
     return resp
 
 
+def notification_twin(conversation_id: str) -> str:
+    """OpenIM's notification conversation of a chat: ``si_a_b`` → ``n_a_b``, ``sg_g`` → ``n_g``."""
+    return "n_" + conversation_id[3:] if conversation_id.startswith(("si_", "sg_")) else conversation_id
+
+
 def push_messages(messages: list[dict[str, Any]]) -> pb.PushMessages:
+    """Pushed messages by conversation. A friend event (1201–1210), stored in the chat's log,
+    also goes out in ``notificationMsgs`` under the ``n_`` twin, where the SDK raises its friend events."""
     by_cid: dict[str, list[dict[str, Any]]] = {}
     for m in messages:
         by_cid.setdefault(m.get("conversation_id") or "", []).append(m)
-    return fill_maps(pb.PushMessages(), by_cid)
+    out = fill_maps(pb.PushMessages(), by_cid)
+    for m in messages:
+        if int(m.get("content_type") or 0) in FRIEND_NOTES:
+            out.notificationMsgs[notification_twin(m.get("conversation_id") or "")].Msgs.append(msg_data(m))
+    return out
 
 
 def read_receipt(receipt: dict[str, Any]) -> pb.PushMessages:
@@ -143,8 +179,7 @@ def read_receipt(receipt: dict[str, Any]) -> pb.PushMessages:
         status=STATUS_SENT,
     )
     out = pb.PushMessages()
-    key = "n_" + cid[3:] if cid.startswith(("si_", "sg_")) else cid
-    out.notificationMsgs[key].Msgs.append(note)
+    out.notificationMsgs[notification_twin(cid)].Msgs.append(note)
     return out
 
 
@@ -190,9 +225,6 @@ def friend_info_only_pb(row: Any) -> pb.FriendInfoOnly:
         ex=ex_out(row.ex),
         isPinned=bool(row.is_pinned),
     )
-
-
-GROUP_TYPE_WORKING = 2
 
 
 def group_info(group: Any, member_count: int | None = None) -> dict[str, Any]:

@@ -61,12 +61,18 @@ class OpenIMClient:
         self.user_id = user_id
         self.pushes: list[dict[str, Any]] = []
 
-    async def frame(self, timeout: float = 3) -> dict[str, Any]:
-        out = await self.comm.receive_output(timeout)
-        assert out["type"] == "websocket.send", out
-        if out.get("bytes") is not None:
-            return {"binary": True, **json.loads(out["bytes"])}
-        return {"binary": False, **json.loads(out["text"])}
+    async def frame(self, timeout: float = 3, *, presence: bool = False) -> dict[str, Any]:
+        """The next frame; online-status pushes (2005, left over from other tests' watches) are
+        set aside unless ``presence``."""
+        while True:
+            out = await self.comm.receive_output(timeout)
+            assert out["type"] == "websocket.send", out
+            if out.get("bytes") is None:
+                return {"binary": False, **json.loads(out["text"])}
+            frame = {"binary": True, **json.loads(out["bytes"])}
+            if presence or frame.get("reqIdentifier") != 2005 or frame.get("msgIncr"):
+                return frame
+            self.pushes.append(frame)
 
     async def request(self, req_id: int, message: Any = None, *, send_id: str | None = None,
                       timeout: float = 5) -> dict[str, Any]:
@@ -85,7 +91,7 @@ class OpenIMClient:
             if frame.get("reqIdentifier") == req_id:
                 return self.pushes.pop(i)
         while True:
-            frame = await self.frame(timeout)
+            frame = await self.frame(timeout, presence=req_id == 2005)
             if frame.get("reqIdentifier") == req_id and not frame.get("msgIncr"):
                 return frame
             self.pushes.append(frame)

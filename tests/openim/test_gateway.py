@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -157,13 +158,46 @@ async def test_group_message_is_pushed_to_members(register):
 
 
 async def test_subscribe_online_status_answers_and_pushes_changes(register):
-    tokens = await _users(register, "alice", "bob")
-    a = await connect("alice", tokens["alice"])
+    watcher, watched = f"w{uuid.uuid4().hex[:8]}", f"x{uuid.uuid4().hex[:8]}"  # no presence left by other tests
+    tokens = await _users(register, watcher, watched)
+    a = await connect(watcher, tokens[watcher])
     tips = decode(pb.SubUserOnlineStatusTips,
-                  await a.request(2005, pb.SubUserOnlineStatus(subscribeUserID=["bob"])))
-    assert [(s.userID, list(s.onlinePlatformIDs)) for s in tips.subscribers] == [("bob", [])]
-    b = await connect("bob", tokens["bob"])
+                  await a.request(2005, pb.SubUserOnlineStatus(subscribeUserID=[watched])))
+    assert [(s.userID, list(s.onlinePlatformIDs)) for s in tips.subscribers] == [(watched, [])]
+    b = await connect(watched, tokens[watched])
     change = decode(pb.SubUserOnlineStatusTips, await a.push(2005))
-    assert [(s.userID, list(s.onlinePlatformIDs)) for s in change.subscribers] == [("bob", [5])]
+    assert [(s.userID, list(s.onlinePlatformIDs)) for s in change.subscribers] == [(watched, [5])]
     await a.close()
     await b.close()
+
+
+async def test_friend_request_is_pushed_as_a_chat_tip_and_as_a_friend_notification(register):
+    tokens = await _users(register, "alice", "bob")
+    b = await connect("bob", tokens["bob"])
+    await database_sync_to_async(call)("/friend/add_friend", {"fromUserID": "alice", "toUserID": "bob",
+                                                              "reqMsg": "hi"}, tokens["alice"])
+    push = decode(pb.PushMessages, await b.push())
+    (tip,) = push.msgs["si_alice_bob"].Msgs
+    (note,) = push.notificationMsgs["n_alice_bob"].Msgs
+    assert tip.contentType == note.contentType == 1203 and tip.msgFrom == 200
+    detail = json.loads(json.loads(note.content)["detail"])
+    assert detail["fromToUserID"] == {"fromUserID": "alice", "toUserID": "bob"}
+    apply = await database_sync_to_async(call)("/friend/get_designated_friend_apply",
+                                               {"fromUserID": "alice", "toUserID": "bob"}, tokens["bob"])
+    assert [r["reqMsg"] for r in data_of(apply)["friendRequests"]] == ["hi"]
+    await b.close()
+
+
+async def test_read_mark_reaches_the_peer_as_a_2200_receipt(register):
+    tokens = await _users(register, "alice", "bob")
+    a = await connect("alice", tokens["alice"])
+    assert (await a.request(1003, text_msg("alice", "bob", "x", "c1")))["errCode"] == 0
+    await database_sync_to_async(call)("/msg/mark_conversation_as_read",
+                                       {"conversationID": "si_alice_bob", "hasReadSeq": 1, "userID": "bob"},
+                                       tokens["bob"])
+    push = decode(pb.PushMessages, await a.push())
+    (receipt,) = push.notificationMsgs["n_alice_bob"].Msgs
+    detail = json.loads(json.loads(receipt.content)["detail"])
+    assert receipt.contentType == 2200
+    assert detail == {"conversationID": "si_alice_bob", "markAsReadUserID": "bob", "seqs": [], "hasReadSeq": 1}
+    await a.close()

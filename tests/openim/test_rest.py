@@ -140,3 +140,41 @@ def test_create_group_then_info_and_members(register):
         "groupIDs"] == [gid]
     wrong_type = call("/group/create_group", {"groupInfo": {"groupName": "x", "groupType": 0}}, tokens["alice"])
     assert wrong_type["errCode"] == 1001
+
+
+def test_incremental_friends_and_groups_insert_what_was_added_since_the_last_sync(register):
+    tokens = register("alice", "bob")
+    first = data_of(call("/friend/get_incremental_friends", {"userID": "alice", "version": 0, "versionID": ""},
+                         tokens["alice"]))
+    groups_first = data_of(call("/group/get_incremental_join_groups", {"userID": "bob", "version": 0,
+                                                                       "versionID": ""}, tokens["bob"]))
+    assert first["full"] is True and first["insert"] == []
+    data_of(call("/friend/add_friend", {"fromUserID": "alice", "toUserID": "bob"}, tokens["alice"]))
+    data_of(call("/friend/add_friend_response", {"fromUserID": "alice", "toUserID": "bob", "handleResult": 1},
+                 tokens["bob"]))
+    gid = data_of(call("/group/create_group", {"memberUserIDs": ["bob"], "groupInfo": {"groupName": "g"}},
+                       tokens["alice"]))["groupInfo"]["groupID"]
+    later = data_of(call("/friend/get_incremental_friends", {"userID": "alice", "version": first["version"],
+                                                             "versionID": first["versionID"]}, tokens["alice"]))
+    assert later["full"] is False
+    assert [f["friendUser"]["userID"] for f in later["insert"]] == ["bob"]
+    groups = data_of(call("/group/get_incremental_join_groups", {
+        "userID": "bob", "version": groups_first["version"], "versionID": groups_first["versionID"]}, tokens["bob"]))
+    assert [(g["groupID"], g["memberCount"]) for g in groups["insert"]] == [(gid, 2)]
+    again = data_of(call("/friend/get_incremental_friends", {"userID": "alice", "version": later["version"],
+                                                             "versionID": later["versionID"]}, tokens["alice"]))
+    assert again["insert"] == []
+
+
+def test_pull_msg_by_seq_speaks_openim_json(register):
+    tokens = register("alice", "bob")
+    from apps.messaging.services import message_send
+
+    message_send(send_id="alice", session_type=1, recv_id="bob", content_type=101, content={"content": "hey"},
+                 client_msg_id="c1")
+    data = data_of(call("/msg/pull_msg_by_seq", {"userID": "bob", "seqRanges": [
+        {"conversationID": "si_alice_bob", "begin": 1, "end": 5, "num": 10}]}, tokens["bob"]))
+    (msg,) = data["msgs"]["si_alice_bob"]["Msgs"]
+    assert msg["seq"] == 1 and isinstance(msg["sendTime"], int) and msg["clientMsgID"] == "c1"
+    assert base64.b64decode(msg["content"]) == b'{"content":"hey"}'
+    assert data["notificationMsgs"] == {}

@@ -34,6 +34,7 @@ STEPS = [
     "offline messages and unread count at next login",
     "dropped connection catches up on reconnect",
     "group created and group message received",
+    "friend application and acceptance raise friend events",
     "native user and OpenIM SDK user chat",
     "force logout reported as kicked",
 ]
@@ -87,13 +88,16 @@ def test_two_unmodified_openim_sdks_and_a_native_client_chat_through_imserver(tm
             seqs = _post(base, "/openim/msg/get_conversations_has_read_and_max_seq",
                          {"userID": alice, "conversationIDs": []}, token)["data"]["seqs"]
             single = seqs[f"si_{alice}_{bob}"]
-            assert single["maxSeq"] == 6  # hello bob, hello alice, one more, offline 1, offline 2, while you were away
-            assert single["hasReadSeq"] == 6  # alice's own sends after her read mark moved it along
+            # six texts, then the friend application and acceptance tips
+            assert single["maxSeq"] == 8
+            assert single["hasReadSeq"] >= 6  # her read mark, then her own sends moved it along
             pulled = _post(base, "/openim/msg/pull_msg_by_seq", {"userID": alice, "seqRanges": [
-                {"conversationID": f"si_{alice}_{bob}", "begin": 1, "end": 6, "num": 10}]}, token)["data"]
-            sent = [json.loads(base64.b64decode(m["content"]))["content"]
-                    for m in pulled["msgs"][f"si_{alice}_{bob}"]["Msgs"]]
+                {"conversationID": f"si_{alice}_{bob}", "begin": 1, "end": 8, "num": 10}]}, token)["data"]
+            msgs = pulled["msgs"][f"si_{alice}_{bob}"]["Msgs"]
+            assert [m["seq"] for m in msgs] == list(range(1, 9))
+            sent = [json.loads(base64.b64decode(m["content"]))["content"] for m in msgs if m["contentType"] == 101]
             assert sent == ["hello bob", "hello alice", "one more", "offline 1", "offline 2", "while you were away"]
+            assert [m["contentType"] for m in msgs[6:]] == [1203, 1201]
         except AssertionError:
             print(server.log())
             raise

@@ -226,6 +226,22 @@ async function main() {
   assert.equal(gmsg.sendID, A);
   step('group created and group message received');
 
+  // --- friends: an application reaches bob as an event, his acceptance reaches alice as a new friend
+  await alice.sdk.addFriend({ toUserID: B, reqMsg: 'be my friend' });
+  const applied = await bob2.waitEvent(CbEvents.OnFriendApplicationAdded, 15000);
+  assert.equal(applied.data.fromUserID, A);
+  assert.equal(applied.data.reqMsg, 'be my friend');
+  await bob2.sdk.acceptFriendApplication({ toUserID: A, handleMsg: 'ok' });
+  // the acceptor's SDK re-syncs its friends and raises OnFriendAdded; the applicant's raises
+  // OnFriendApplicationAccepted (0.0.14 never runs its own friend re-sync for that notification)
+  const added = await bob2.waitEvent(CbEvents.OnFriendAdded, 15000);
+  assert.equal(added.data.userID, A, JSON.stringify(added.data));
+  const accepted = await alice.waitEvent(CbEvents.OnFriendApplicationAccepted, 15000);
+  assert.equal(accepted.data.toUserID, B, JSON.stringify(accepted.data));
+  const { data: friends } = await alice.sdk.getFriendListPage({ offset: 0, count: 20 });
+  assert.deepEqual(friends.map((f) => f.userID), [B]);
+  step('friend application and acceptance raise friend events');
+
   // --- a native-API user and an OpenIM-SDK user chat with each other
   const nativeAdmin = await (await fetch(`${BASE}/api/v1/auth/admin-token`, { method: 'POST',
     headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret: SECRET, user_id: ADMIN }) })).json();
