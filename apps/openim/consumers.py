@@ -52,6 +52,7 @@ SUB_USER_ONLINE_STATUS = 2005
 
 CLOSE_AUTH_FAILED = 4001
 CLOSE_KICKED = 4003
+CLOSE_BAD_FRAME = 4004
 CLOSE_IDLE = 4005
 MAX_SUBSCRIPTIONS = 1000
 
@@ -188,7 +189,7 @@ class OpenIMConsumer(AsyncWebsocketConsumer):
                 pong["body"] = frame["body"]
             await self.send(text_data=orjson.dumps(pong).decode())
         elif not (isinstance(frame, dict) and frame.get("type") == "pong"):
-            await self._close(CLOSE_AUTH_FAILED + 3)  # requests are binary frames (OpenIM closes too)
+            await self._close(CLOSE_BAD_FRAME)  # requests are binary frames (OpenIM closes too)
 
     async def _binary(self, raw: bytes) -> None:
         req_id, msg_incr, operation_id = 0, "", ""
