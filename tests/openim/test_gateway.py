@@ -201,3 +201,48 @@ async def test_read_mark_reaches_the_peer_as_a_2200_receipt(register):
     assert receipt.contentType == 2200
     assert detail == {"conversationID": "si_alice_bob", "markAsReadUserID": "bob", "seqs": [], "hasReadSeq": 1}
     await a.close()
+
+
+async def test_range_pull_answers_the_newest_num_and_placeholders_for_missing_seqs(register):
+    tokens = await _users(register, "alice", "bob")
+    a = await connect("alice", tokens["alice"])
+    for i in range(5):
+        assert (await a.request(1003, text_msg("alice", "bob", f"m{i}", f"c{i}")))["errCode"] == 0
+    resp = decode(pb.PullMessageBySeqsResp, await a.request(1002, pb.PullMessageBySeqsReq(
+        userID="alice", seqRanges=[pb.SeqRange(conversationID="si_alice_bob", begin=1, end=5, num=2),
+                                   pb.SeqRange(conversationID="si_nobody_else", begin=1, end=5, num=2)])))
+    assert [(m.seq, json.loads(m.content)["content"]) for m in resp.msgs["si_alice_bob"].Msgs] == [(4, "m3"),
+                                                                                                   (5, "m4")]
+    assert list(resp.msgs["si_nobody_else"].Msgs) == []
+    await a.close()
+
+
+async def test_a_resend_with_the_same_client_msg_id_is_answered_from_the_first_send(register):
+    tokens = await _users(register, "alice", "bob")
+    a = await connect("alice", tokens["alice"])
+    first = decode(pb.SendMsgResp, await a.request(1003, text_msg("alice", "bob", "once", "same")))
+    again = decode(pb.SendMsgResp, await a.request(1003, text_msg("alice", "bob", "once", "same")))
+    assert (again.serverMsgID, again.sendTime) == (first.serverMsgID, first.sendTime)
+    seqs = decode(pb.GetMaxSeqResp, await a.request(1001, pb.GetMaxSeqReq(userID="alice")))
+    assert dict(seqs.maxSeqs) == {"si_alice_bob": 1}
+    await a.close()
+
+
+async def test_rules_of_the_native_api_apply_blocked_sender_gets_1302(register):
+    tokens = await _users(register, "alice", "bob")
+    await database_sync_to_async(call)("/friend/add_black", {"ownerUserID": "bob", "blackUserID": "alice"},
+                                       tokens["bob"])
+    a = await connect("alice", tokens["alice"])
+    reply = await a.request(1003, text_msg("alice", "bob", "hi", "c1"))
+    assert reply["errCode"] == 1302 and reply["errMsg"]
+    not_member = await a.request(1003, text_msg("alice", "", "hi", "c2", group_id="nogroup"))
+    assert not_member["errCode"] in (1201, 1203)
+    await a.close()
+
+
+async def test_a_text_frame_that_is_not_a_heartbeat_closes_the_connection(register):
+    tokens = await _users(register, "alice")
+    a = await connect("alice", tokens["alice"])
+    await a.comm.send_to(text_data='{"reqIdentifier": 1003}')
+    out = await a.comm.receive_output(3)
+    assert out == {"type": "websocket.close", "code": 4004}

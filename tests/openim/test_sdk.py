@@ -60,6 +60,7 @@ def _post(base: str, path: str, body: dict, token: str) -> dict:
         return json.loads(resp.read())
 
 
+@pytest.mark.timeout(420)
 def test_two_unmodified_openim_sdks_and_a_native_client_chat_through_imserver(tmp_path):
     node = _need_sdk()
     with live_database(tmp_path) as db_url, processes() as procs:
@@ -76,7 +77,7 @@ def test_two_unmodified_openim_sdks_and_a_native_client_chat_through_imserver(tm
                      "OPENIM_API": f"{base}/openim", "OPENIM_WS": f"{base.replace('http', 'ws')}/openim/ws",
                      "IM_BASE": base, "IM_SECRET": SECRET, "IM_ADMIN": "imAdmin", "RUN_ID": run_id}
         proc = subprocess.run([node, "drive.mjs"], cwd=JS, env=drive_env, capture_output=True, text=True,
-                              timeout=200)
+                              timeout=240)
         out = proc.stdout + proc.stderr
         try:
             assert proc.returncode == 0, out[-8000:]

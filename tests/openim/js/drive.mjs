@@ -281,7 +281,7 @@ async function main() {
   console.log('ALL OK');
 }
 
-const deadline = setTimeout(() => { console.log('FAIL overall timeout'); process.exit(1); }, 150000);
+const deadline = setTimeout(() => { console.log('FAIL overall timeout'); process.exit(1); }, 220000);
 main().then(() => { clearTimeout(deadline); process.exit(0); }).catch((err) => {
   console.log(`FAIL ${err?.stack || JSON.stringify(err)}`);
   if (unhandled.length) console.log(`unhandled: ${unhandled.join('\n')}`);
