@@ -59,6 +59,10 @@ def is_notification_conversation(conversation_id: str) -> bool:
 
 # ------------------------------------------------------------------ messages
 FRIEND_NOTES = range(1201, 1211)
+GROUP_CREATED = 1501
+# notifications also pushed in ``notificationMsgs``, where the SDK acts on them: their tips
+# carry what its handlers read (friend events: ``fromToUserID``; group created: ``group``)
+TWIN_NOTES = frozenset([*FRIEND_NOTES, GROUP_CREATED])
 
 
 def tips(content: Any) -> dict[str, Any]:
@@ -151,14 +155,15 @@ def notification_twin(conversation_id: str) -> str:
 
 
 def push_messages(messages: list[dict[str, Any]]) -> pb.PushMessages:
-    """Pushed messages by conversation. A friend event (1201–1210), stored in the chat's log,
-    also goes out in ``notificationMsgs`` under the ``n_`` twin, where the SDK raises its friend events."""
+    """Pushed messages by conversation. A friend event (1201–1210) or a group creation (1501),
+    stored in the chat's log, also goes out in ``notificationMsgs`` under the ``n_`` twin, where
+    the SDK raises its friend events and re-syncs its joined groups (``OnJoinedGroupAdded``)."""
     by_cid: dict[str, list[dict[str, Any]]] = {}
     for m in messages:
         by_cid.setdefault(m.get("conversation_id") or "", []).append(m)
     out = fill_maps(pb.PushMessages(), by_cid)
     for m in messages:
-        if int(m.get("content_type") or 0) in FRIEND_NOTES:
+        if int(m.get("content_type") or 0) in TWIN_NOTES:
             out.notificationMsgs[notification_twin(m.get("conversation_id") or "")].Msgs.append(msg_data(m))
     return out
 

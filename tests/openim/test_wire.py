@@ -51,6 +51,9 @@ def test_notifications_are_wrapped_as_detail_with_openim_tip_keys():
 def test_push_puts_chat_conversations_in_msgs_and_n_conversations_in_notification_msgs():
     push = wire.push_messages([_message(), _message(conversation_id="n_alice_bob", seq=1, content_type=2101)])
     assert list(push.msgs) == ["si_alice_bob"] and list(push.notificationMsgs) == ["n_alice_bob"]
+    created = wire.push_messages([_message(conversation_id="sg_g1", session_type=3, group_id="g1",
+                                           content_type=1501, content={"group": {"group_id": "g1"}})])
+    assert created.msgs["sg_g1"].Msgs[0].contentType == created.notificationMsgs["n_g1"].Msgs[0].contentType
     friend = wire.push_messages([_message(content_type=1201, content={"from_user_id": "a", "to_user_id": "b"})])
     assert friend.msgs["si_alice_bob"].Msgs[0].contentType == 1201
     assert friend.notificationMsgs["n_alice_bob"].Msgs[0].contentType == 1201

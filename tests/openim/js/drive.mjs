@@ -220,11 +220,13 @@ async function main() {
   const { data: group } = await alice.sdk.createGroup({ memberUserIDs: [B],
     groupInfo: { groupName: 'team', groupType: 2 } });
   assert.ok(group.groupID, 'the group has an id');
+  await bob2.waitUntil(() => bob2.events.some((e) => e.name === CbEvents.OnJoinedGroupAdded
+    && e.data?.groupID === group.groupID), 'OnJoinedGroupAdded', 15000);
   await alice.sendText('hello team', { groupID: group.groupID });
   const gmsg = await bob2.waitMessage((m) => m.groupID === group.groupID && text(m) === 'hello team', 'group message');
   assert.equal(gmsg.sessionType, 3);
   assert.equal(gmsg.sendID, A);
-  step('group created and group message received');
+  step('group created (OnJoinedGroupAdded) and group message received');
 
   // --- friends: an application reaches bob as an event, his acceptance reaches alice as a new friend
   await alice.sdk.addFriend({ toUserID: B, reqMsg: 'be my friend' });
