@@ -60,9 +60,12 @@ def is_notification_conversation(conversation_id: str) -> bool:
 # ------------------------------------------------------------------ messages
 FRIEND_NOTES = range(1201, 1211)
 GROUP_CREATED = 1501
+MEMBER_INVITED = 1509
+MEMBER_ENTER = 1510
 # notifications also pushed in ``notificationMsgs``, where the SDK acts on them: their tips
-# carry what its handlers read (friend events: ``fromToUserID``; group created: ``group``)
-TWIN_NOTES = frozenset([*FRIEND_NOTES, GROUP_CREATED])
+# carry what its handlers read (friend events: ``fromToUserID``; group created: ``group``;
+# members invited / entered: ``invitedUserList`` / ``entrantUser``)
+TWIN_NOTES = frozenset([*FRIEND_NOTES, GROUP_CREATED, MEMBER_INVITED, MEMBER_ENTER])
 
 
 def tips(content: Any) -> dict[str, Any]:
@@ -79,8 +82,14 @@ def tips(content: Any) -> dict[str, Any]:
             "needVerification": group.get("need_verification", 0), "faceURL": group.get("face_url", ""),
             "groupType": GROUP_TYPE_WORKING,
         }
+        gid = out["group"]["groupID"]
         if content.get("op_user_id"):
-            out["opUser"] = {"userID": content["op_user_id"], "groupID": out["group"]["groupID"]}
+            out["opUser"] = {"userID": content["op_user_id"], "groupID": gid}
+        invited = content.get("invited_user_ids")
+        if isinstance(invited, list):
+            out["invitedUserList"] = [{"userID": u, "groupID": gid} for u in invited if isinstance(u, str)]
+        if isinstance(content.get("entrant_user_id"), str):
+            out["entrantUser"] = {"userID": content["entrant_user_id"], "groupID": gid}
     if isinstance(content.get("from_user_id"), str) and isinstance(content.get("to_user_id"), str):
         out["fromToUserID"] = {"fromUserID": content["from_user_id"], "toUserID": content["to_user_id"]}
     return out
@@ -155,9 +164,9 @@ def notification_twin(conversation_id: str) -> str:
 
 
 def push_messages(messages: list[dict[str, Any]]) -> pb.PushMessages:
-    """Pushed messages by conversation. A friend event (1201–1210) or a group creation (1501),
-    stored in the chat's log, also goes out in ``notificationMsgs`` under the ``n_`` twin, where
-    the SDK raises its friend events and re-syncs its joined groups (``OnJoinedGroupAdded``)."""
+    """Pushed messages by conversation. Friend events (1201–1210) and group creation, invitation
+    and entry (1501, 1509, 1510), stored in the chat's log, also go out in ``notificationMsgs``
+    under the ``n_`` twin, where the SDK raises its friend and group events."""
     by_cid: dict[str, list[dict[str, Any]]] = {}
     for m in messages:
         by_cid.setdefault(m.get("conversation_id") or "", []).append(m)

@@ -33,7 +33,7 @@ STEPS = [
     "mark as read",
     "offline messages and unread count at next login",
     "dropped connection catches up on reconnect",
-    "group created (OnJoinedGroupAdded) and group message received",
+    "group created (OnJoinedGroupAdded), group message received, member invited (OnGroupMemberAdded)",
     "friend application and acceptance raise friend events",
     "native user and OpenIM SDK user chat",
     "force logout reported as kicked",

@@ -43,6 +43,10 @@ def test_notifications_are_wrapped_as_detail_with_openim_tip_keys():
     detail = json.loads(json.loads(m.content)["detail"])
     assert detail["group"]["groupID"] == "g1" and detail["group"]["groupName"] == "team"
     assert detail["opUser"] == {"userID": "alice", "groupID": "g1"}
+    invited = json.loads(json.loads(wire.content_out(1509, {**group_tip, "invited_user_ids": ["bob"]}))["detail"])
+    assert invited["invitedUserList"] == [{"userID": "bob", "groupID": "g1"}]
+    entered = json.loads(json.loads(wire.content_out(1510, {**group_tip, "entrant_user_id": "bob"}))["detail"])
+    assert entered["entrantUser"] == {"userID": "bob", "groupID": "g1"}
     friend_tip = {"from_user_id": "alice", "to_user_id": "bob", "message": "hi"}
     detail = json.loads(json.loads(wire.content_out(1203, friend_tip))["detail"])
     assert detail["fromToUserID"] == {"fromUserID": "alice", "toUserID": "bob"} and detail["message"] == "hi"

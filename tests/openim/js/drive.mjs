@@ -226,7 +226,10 @@ async function main() {
   const gmsg = await bob2.waitMessage((m) => m.groupID === group.groupID && text(m) === 'hello team', 'group message');
   assert.equal(gmsg.sessionType, 3);
   assert.equal(gmsg.sendID, A);
-  step('group created (OnJoinedGroupAdded) and group message received');
+  await alice.sdk.inviteUserToGroup({ groupID: group.groupID, reason: '', userIDList: [C] });
+  await bob2.waitUntil(() => bob2.events.some((e) => e.name === CbEvents.OnGroupMemberAdded
+    && e.data?.userID === C), 'OnGroupMemberAdded', 15000);
+  step('group created (OnJoinedGroupAdded), group message received, member invited (OnGroupMemberAdded)');
 
   // --- friends: an application reaches bob as an event, his acceptance reaches alice as a new friend
   await alice.sdk.addFriend({ toUserID: B, reqMsg: 'be my friend' });
