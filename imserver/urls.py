@@ -22,6 +22,7 @@ urlpatterns = [
     path("admin/dashboard/", include("apps.console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("openim/", include("apps.openim.urls")),  # OpenIM v3 wire adapter (docs/openim.md)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),

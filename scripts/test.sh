@@ -13,6 +13,10 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 if [[ "${DATABASE_URL:-}" == mysql* ]]; then
   "${PIP[@]}" -r requirements-mysql.txt
 fi
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/openim/js/node_modules/@openim/client-sdk ]; then
+  echo "== npm ci (OpenIM SDK test driver)"
+  (cd tests/openim/js && npm ci --no-audit --no-fund --silent) || echo "npm ci failed: the OpenIM SDK test will skip"
+fi
 echo "== ruff"; .venv/bin/ruff check .
 echo "== import contracts"; .venv/bin/lint-imports --no-cache
 echo "== mypy"; .venv/bin/mypy
