@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +111,7 @@ class Connection:
         self._ws: ClientConnection | None = None
         self._pending: dict[str, _Pending] = {}
         self._outbox: OrderedDict[str, OutgoingSend] = OrderedDict()
+        self._unsent: deque[str] = deque()  # outbox keys not yet written on this connection, in order
         self._in_flight: dict[str, str] = {}  # frame id -> client_msg_id
         self._sent_at: dict[str, float] = {}  # frame id -> when it was written
         self._outbox_changed = asyncio.Event()
@@ -199,6 +200,7 @@ class Connection:
         """
         if client_msg_id not in self._outbox:
             self._outbox[client_msg_id] = OutgoingSend(client_msg_id, payload)
+            self._unsent.append(client_msg_id)
             self._outbox_changed.set()
 
     # ------------------------------------------------------------------ internals
@@ -250,6 +252,7 @@ class Connection:
                 self._sent_at.clear()
                 for item in self._outbox.values():
                     item.frame_id = ""
+                self._unsent = deque(self._outbox)  # everything unanswered goes again, in order
                 self._fail_pending(ConnectionLost("request"))
             if self.end_error is not None:
                 if not self._first_result.done():
@@ -319,6 +322,7 @@ class Connection:
         code = int(frame.get("code") or 0)
         cmid = self._in_flight.pop(frame_id, None)
         if cmid is not None:
+            self._sent_at.pop(frame_id, None)
             self._send_answered(cmid, code, str(frame.get("msg") or ""), data)
             return
         pending = self._pending.pop(frame_id, None)
@@ -341,6 +345,7 @@ class Connection:
             item.frame_id = ""
             delay = float(data.get("retry_after_ms") or 200) / 1000.0
             item.not_before = time.monotonic() + delay
+            self._unsent = deque(k for k, v in self._outbox.items() if not v.frame_id)
             asyncio.get_running_loop().call_later(delay, self._outbox_changed.set)
         else:
             del self._outbox[cmid]
@@ -356,27 +361,26 @@ class Connection:
         while True:
             self._outbox_changed.clear()
             now = time.monotonic()
-            for item in list(self._outbox.values()):
-                if len(self._in_flight) >= self.send_window:
-                    break
-                if item.frame_id:
+            while self._unsent and len(self._in_flight) < self.send_window:
+                item = self._outbox.get(self._unsent[0])
+                if item is None or item.frame_id:
+                    self._unsent.popleft()  # answered meanwhile
                     continue
                 if item.not_before > now:
                     break  # keep the order: nothing behind it goes first
+                self._unsent.popleft()
                 frame_id = f"s{next(self._ids)}"
                 item.frame_id = frame_id
                 self._in_flight[frame_id] = item.client_msg_id
                 self._sent_at[frame_id] = now
                 await self._write(ws, {"id": frame_id, "op": "msg.send", "data": item.payload})
-            oldest = min((self._sent_at.get(f, now) for f in self._in_flight), default=None)
+            oldest = next(iter(self._sent_at.values()), None)
             if oldest is not None and time.monotonic() - oldest > self.request_timeout:
                 log.warning("no ack in %.0fs: reconnecting to resend", self.request_timeout)
                 await ws.close(code=1001, reason="ack timeout")
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_changed.wait(), 1.0)
-            for f in [f for f in self._sent_at if f not in self._in_flight]:
-                del self._sent_at[f]
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         """``ping`` when nothing was sent for ``heartbeat_interval`` (the server closes idle sockets)."""
