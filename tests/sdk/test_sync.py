@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import imclient
 import pytest
 
-import imclient
 from tests.sdk.conftest import Deployment
 from tests.sdk.helpers import Recorder, assert_contiguous, make_client, single_cid, texts, wait_for
 
