@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from imclient import models
-from imclient.errors import ClientClosed, ConnectionLost, IMError, RequestTimeout
+from imclient.errors import AuthError, ClientClosed, ConnectionLost, IMError, RequestTimeout
 from imclient.models import (
     GROUP_CHAT,
     REVOKE_NOTICE,
@@ -326,7 +326,8 @@ class Client:
         if item.kind == "ack":
             self._handle_ack(item.client_msg_id, item.data, item.payload)
         elif item.kind == "send_failed":
-            self.store.outbox_remove(item.client_msg_id)
+            if not isinstance(item.error, AuthError):  # refused for good; after an auth end it waits for a new token
+                self.store.outbox_remove(item.client_msg_id)
             waiter = self._waiters.pop(item.client_msg_id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_exception(item.error or IMError(500, "send failed"))
