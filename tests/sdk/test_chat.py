@@ -36,7 +36,8 @@ async def test_chat_lists_conversations_with_unread_counts_sends_and_shows_live_
                 assert bob in svg and "(2)" in svg
 
                 # pick bob's conversation with the keyboard: its history shows, the count clears
-                app.query_one("#convs").focus()
+                await pilot.press("shift+tab")  # from the input to the list
+                assert app.focused is app.query_one("#convs")
                 await pilot.press("down", "enter")
                 await wait_for(lambda: app.current == single_cid(alice, bob), what="bob's conversation open")
                 assert [line.split(": ", 1)[1] for line in app.lines] == ["hi alice", "are you there"]
@@ -46,7 +47,7 @@ async def test_chat_lists_conversations_with_unread_counts_sends_and_shows_live_
                                what="bob to learn that alice read both")
 
                 # type a reply and send it with Enter
-                app.query_one("#input").focus()
+                assert app.focused is app.query_one("#input")  # picking a conversation moves to the input
                 await pilot.press(*"on my way", "enter")
                 await wait_for(lambda: app.lines[-1].endswith(f"{alice}: on my way"), what="the sent line")
                 await b.sync()

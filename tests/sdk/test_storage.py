@@ -97,3 +97,10 @@ def test_backoff_grows_with_jitter_up_to_the_cap():
     assert delays[0] <= 0.5 and max(delays[5:]) > 0.5
     backoff.reset()
     assert backoff.next_delay() <= 0.5
+
+
+def test_message_text_describes_notifications_revokes_and_placeholders():
+    assert msg(1, "hello").text == "hello"
+    assert Message(conversation_id="sg_g", seq=1, content_type=1501, content={"group": {}}).text == "(group created)"
+    assert msg(2, status=5).text == "(revoked)"
+    assert msg(3, status=4).text == "(deleted)"

@@ -23,14 +23,15 @@ from imclient.errors import IMError
 from imclient.models import GROUP_CHAT, Conversation, Message
 
 
-def describe(conv: Conversation) -> str:
+def describe(conv: Conversation, names: dict[str, str] | None = None) -> str:
     """One row of the conversation list: the name, the unread count, the last message."""
     unread = f" ({conv.unread})" if conv.unread else ""
     last = conv.last_message.text if conv.last_message else ""
     if len(last) > 24:
         last = last[:23] + "…"
     kind = "#" if conv.session_type == GROUP_CHAT else "@"
-    return f"{kind}{conv.title}{unread}  {last}".rstrip()
+    title = (names or {}).get(conv.group_id, conv.title) if conv.group_id else conv.title
+    return f"{kind}{title}{unread}  {last}".rstrip()
 
 
 def render_line(msg: Message) -> str:
@@ -61,6 +62,7 @@ class ChatApp(App[None]):
         self.row_ids: list[str] = []  # conversation id of each list row
         self.rows: list[str] = []  # the list rows as shown
         self.lines: list[str] = []  # the open conversation as shown
+        self.group_names: dict[str, str] = {}
         self.status = "connecting"
 
     def compose(self) -> ComposeResult:
@@ -74,12 +76,14 @@ class ChatApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.query_one("#log", RichLog).can_focus = False  # Tab moves between the list and the input
         if self.client is None:
             self.client = Client(**self._args)
             await self.client.open()
         self.sub_title = f"{self.client.user_id} · connected"
         self.listen()
         await self.client.sync()
+        await self.load_group_names()
         await self.refresh_list()
         if self.row_ids and self.current is None:
             await self.open_conversation(self.row_ids[0])
@@ -95,13 +99,19 @@ class ChatApp(App[None]):
         assert self.client is not None
         async for event in self.client.events():
             if isinstance(event, models.MessageReceived):
+                if event.message.group_id and event.message.group_id not in self.group_names:
+                    await self.load_group_names()
                 if event.message.conversation_id == self.current:
                     self.show(event.message)
                     if event.message.send_id != self.client.user_id:
                         with contextlib.suppress(IMError):
                             await self.client.mark_read(event.message.conversation_id, event.message.seq)
                 await self.refresh_list()
-            elif isinstance(event, models.ConversationChanged | models.MessageRevoked | models.MessageDeleted):
+            elif isinstance(event, models.MessageRevoked | models.MessageDeleted):
+                if event.conversation_id == self.current:
+                    self.redraw_log()
+                await self.refresh_list()
+            elif isinstance(event, models.ConversationChanged):
                 await self.refresh_list()
             elif isinstance(event, models.ConnectionState):
                 self.status = event.state
@@ -113,11 +123,17 @@ class ChatApp(App[None]):
             elif isinstance(event, models.Typing) and event.conversation_id == self.current and event.typing:
                 self.notify(f"{event.user_id} is typing…", timeout=2)
 
+    async def load_group_names(self) -> None:
+        assert self.client is not None
+        with contextlib.suppress(IMError, OSError):
+            self.group_names = {g["group"]["group_id"]: g["group"]["name"] for g in await self.client.groups()}
+
     # ------------------------------------------------------------------ drawing
     async def refresh_list(self) -> None:
         assert self.client is not None
         convs = self.client.conversations()
-        rows = [describe(c) if c.conversation_id != self.current else describe(_read(c)) for c in convs]
+        names = self.group_names
+        rows = [describe(c if c.conversation_id != self.current else _read(c), names) for c in convs]
         ids = [c.conversation_id for c in convs]
         if rows == self.rows and ids == self.row_ids:
             return
@@ -136,19 +152,27 @@ class ChatApp(App[None]):
         self.lines.append(line)
         self.query_one("#log", RichLog).write(line)
 
+    def redraw_log(self) -> None:
+        """The open conversation's history from the store (the newest 200)."""
+        assert self.client is not None
+        self.query_one("#log", RichLog).clear()
+        self.lines = []
+        if self.current is not None:
+            for msg in self.client.history(self.current, limit=200):
+                if not msg.is_placeholder:
+                    self.show(msg)
+
     async def open_conversation(self, conversation_id: str) -> None:
         assert self.client is not None
         self.current = conversation_id
         conv = self.client.conversation(conversation_id)
         if conv is not None:
             self.target = {"group_id": conv.group_id} if conv.session_type == GROUP_CHAT else {"to_user_id": conv.peer_id}
-        log = self.query_one("#log", RichLog)
-        log.clear()
-        self.lines = []
-        for msg in self.client.history(conversation_id, limit=200):
-            if not msg.is_placeholder:
-                self.show(msg)
-        self.query_one("#title", Static).update(conv.title if conv else conversation_id)
+        self.redraw_log()
+        title = conversation_id
+        if conv is not None:
+            title = self.group_names.get(conv.group_id, conv.title) if conv.group_id else conv.title
+        self.query_one("#title", Static).update(title)
         if conv is not None and conv.unread:
             with contextlib.suppress(IMError):
                 await self.client.mark_read(conversation_id)
@@ -175,11 +199,8 @@ class ChatApp(App[None]):
             self.target = {"to_user_id": who} if command == "/to" else {"group_id": who}
             cid = "sg_" + who if command == "/group" else "si_" + "_".join(sorted((self.client.user_id, who)))
             self.current = cid
-            self.query_one("#log", RichLog).clear()
-            self.lines = []
-            for msg in self.client.history(cid, limit=200):
-                self.show(msg)
-            self.query_one("#title", Static).update(who)
+            self.redraw_log()
+            self.query_one("#title", Static).update(self.group_names.get(who, who) if command == "/group" else who)
             return
         if not self.target:
             self.notify("Open a conversation first (/to USER or /group GROUP_ID).", severity="warning")

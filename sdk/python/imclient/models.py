@@ -12,6 +12,18 @@ NOTIFICATION = 4
 TEXT = 101
 REVOKE_NOTICE = 2101
 
+NOTIFICATION_NAMES = {
+    1201: "friend request accepted", 1202: "friend request refused", 1203: "friend request", 1204: "friend added",
+    1205: "friend deleted", 1206: "remark set", 1207: "blocked", 1208: "unblocked", 1209: "friend info updated",
+    1210: "friends info updated",
+    1501: "group created", 1502: "group info changed", 1503: "join request", 1504: "member quit",
+    1505: "join request accepted", 1506: "join request refused", 1507: "owner transferred", 1508: "member kicked",
+    1509: "members invited", 1510: "member joined", 1511: "group dismissed", 1512: "member muted",
+    1513: "member unmuted", 1514: "group muted", 1515: "group unmuted", 1516: "member info changed",
+    1517: "set to admin", 1518: "set to member", 1519: "group notice set", 1520: "group renamed",
+    2101: "message revoked",
+}
+
 STATUS_SENT = 2
 STATUS_DELETED = 4
 STATUS_REVOKED = 5
@@ -69,15 +81,17 @@ class Message:
 
     @property
     def text(self) -> str:
-        """The text of a text (101) or @-text (106) message, else a short description."""
-        if self.content_type == TEXT:
-            return str(self.content.get("content", ""))
-        if "text" in self.content:
-            return str(self.content["text"])
+        """The text of a text (101) or @-text (106) message, else a short description (revoked, deleted, a notice)."""
         if self.is_revoked:
             return "(revoked)"
         if self.is_placeholder:
             return "(deleted)"
+        if self.content_type == TEXT:
+            return str(self.content.get("content", ""))
+        if "text" in self.content:
+            return str(self.content["text"])
+        if self.content_type in NOTIFICATION_NAMES:
+            return f"({NOTIFICATION_NAMES[self.content_type]})"
         return f"[{self.content_type}]"
 
 
