@@ -94,7 +94,15 @@ TEMPLATES = [
 
 # ----------------------------------------------------------------------- database
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# health checks: a reused connection is pinged once per request / DB hop / send batch, so
+# one that died with a database restart is replaced instead of failing the first call
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    )
+}
 _engine = DATABASES["default"]["ENGINE"]
 if _engine == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
