@@ -18,6 +18,7 @@ from apps.accounts.models import User
 from apps.audit.models import AuditLog
 from apps.console import insights
 from apps.groups.models import Group, GroupStatus
+from apps.messaging import pushhealth
 from apps.messaging.models import Message, OfflineMessage
 from apps.messaging.retention import AUDIT_ACTION as PURGE_ACTION
 
@@ -43,6 +44,8 @@ class Figures:
     offline_last_purge: str | None = None
     celery_broker: str | None = None
     celery_queue_depth: int | None = None
+    # this server process's push counters (apps.messaging.pushhealth): per node, since its start
+    push_health: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +127,7 @@ def figures_collect(*, today: date | None = None) -> Figures:
         offline_last_purge=last_purge,
         celery_broker=broker,
         celery_queue_depth=depth,
+        push_health=pushhealth.counters(),
     )
 
 

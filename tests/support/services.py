@@ -87,9 +87,11 @@ class _Service:
 class PrivateRedis(_Service):
     """``redis-server`` with no persistence: a restart after :meth:`kill` comes back empty."""
 
+    extra: list[str] = field(default_factory=list)  # more redis-server options
+
     def argv(self) -> list[str]:
         return ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-                "--dir", str(self.dir), "--daemonize", "no"]
+                "--dir", str(self.dir), "--daemonize", "no", *self.extra]
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
