@@ -89,6 +89,7 @@ async def _case(
     figures["load_seconds"] = round(load_seconds, 1)
     figures["offered_msg_per_s"] = round(PAIRS * RATE)
     figures["all_acked_in_the_end"] = drained
+    figures["receivers_told_to_resync"] = sum(1 for c in receivers.values() if c.pushes("push.resync"))
     if recovered_at and first_push:
         figures["first_push_after_recovery_s"] = round(first_push[0] - recovered_at[0], 2)
     extra = {"first_ack_after": [t for s in senders for t in s.first_ack_at.values()]}
@@ -162,6 +163,8 @@ def test_redis_restarted_empty_mid_load_the_server_recovers_without_a_restart(fa
     _assert_nothing_lost(figures)
     assert all(p.alive() for p in bed.cluster.nodes), "a node died with Redis"
     assert "first_push_after_recovery_s" in figures, "no push arrived after Redis came back"
+    # node 2 lost its subscription with Redis: it noticed, and told its sockets to catch up
+    assert figures["receivers_told_to_resync"] == PAIRS, figures
     _assert_live(bed, "rr2")
 
 
