@@ -27,7 +27,7 @@ from apps.accounts.models import User
 from apps.accounts.tokens import TokenClaims, token_check, token_decode
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
-from apps.messaging import delivery, housekeeping, protocol, pushhealth, selectors, services
+from apps.messaging import delivery, housekeeping, protocol, selectors, services
 from apps.messaging.batcher import get_batcher
 from apps.messaging.models import SessionType
 from apps.messaging.store import SendRequest, now_ms
@@ -330,7 +330,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # ---------------------------------------------------- channel-layer events
     async def push_frame(self, event: dict[str, Any]) -> None:
-        pushhealth.observe_lag(event.get("t"))
         if event.get("skip") != self.channel_name and self.user_id is not None and not self._closed:
             await self.send(text_data=event["frame"])
 

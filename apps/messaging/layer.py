@@ -7,7 +7,10 @@ resubscribes by itself, so without this the loss is silent. Here the subscriptio
 connection callback notices every reconnect, and once the subscription
 is back :func:`apps.messaging.pushhealth.subscription_restored` logs it, counts it and
 lets this node tell its connections to catch up (``push.resync``). The receive loop
-logs a lost connection as one warning line instead of a traceback per second.
+logs a lost connection as one warning line instead of a traceback per second, and
+samples the push lag for the send backpressure (:mod:`apps.messaging.pushhealth`): it is
+measured where the subscription is read, so it is the backlog that Redis would drop,
+not one slow client's own queue.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from apps.messaging import pushhealth
 
 log = logging.getLogger(__name__)
 
+LAG_SAMPLE = 16  # one push in this many is decoded here to measure the lag
+
 
 class _PubSub(PubSub):
     """redis-py's PubSub, noticing its reconnects: each one means a lost subscription.
@@ -41,6 +46,19 @@ class _PubSub(PubSub):
 
 class _Shard(RedisSingleShardConnection):
     _lost = False
+    _received = 0
+
+    def _receive_message(self, message: Any) -> None:
+        """Hand the message to its channels; every ``LAG_SAMPLE``-th one also gives the push lag
+        (publish time to here: Redis' buffer for this subscriber, the kernel, this event loop)."""
+        if message is not None:
+            self._received += 1
+            if self._received % LAG_SAMPLE == 1:
+                try:
+                    pushhealth.observe_lag(self.channel_layer.channel_layer.deserialize(message["data"]).get("t"))
+                except Exception:  # a sample, never a reason to drop the message
+                    log.debug("push lag sample failed", exc_info=True)
+        super()._receive_message(message)
 
     def _ensure_redis(self) -> None:
         if self._redis is None:

@@ -11,10 +11,11 @@ lag, instead of letting the backlog grow until Redis drops it:
   was closed under it: every push Redis held for it then is dropped, see below),
   ``resyncs_sent`` (``push.resync`` frames sent to local connections after such a
   loss), ``backpressure_waits`` / ``backpressure_wait_ms`` (send batches held back).
-- **Push lag**: every 1:1 push event carries its publish time (``"t"``, ms); the
-  consumer notes ``now - t`` when it hands the frame to the socket. The lag covers
-  everything between the sender's node and this socket: Redis' output buffer for this
-  subscriber, the kernel buffers, and this process's in-memory channel queues.
+- **Push lag**: every 1:1 push event carries its publish time (``"t"``, ms); the channel
+  layer (:mod:`apps.messaging.layer`) samples ``now - t`` as it reads this process's
+  subscription. The lag covers Redis' output buffer for this subscriber, the kernel
+  buffers and the wait for this event loop, not a slow client's own queue (one slow
+  reader must not slow the whole node down).
 - **Backpressure**: while the lag observed in the last second is above
   ``IM_PUSH_LAG_LIMIT_MS``, the send batcher waits (at most ``IM_PUSH_BACKPRESSURE_MAX_MS``
   per batch) before storing the next batch, so acks slow down and clients that wait for
