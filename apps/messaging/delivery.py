@@ -61,7 +61,7 @@ def _event(frame: str, skip: str | None, message: dict[str, Any] | None = None) 
     """A push event; ``t`` (publish time, ms) lets the receiving node measure its push lag, and
     ``m`` (a message's ``<conversation_id>:<seq>``) updates the recipients' latest-message hint."""
     event: dict[str, Any] = {"type": PUSH_EVENT, "frame": frame, "skip": skip, "t": int(time.time() * 1000)}
-    if message is not None and message.get("seq"):
+    if message is not None and message.get("seq") and message.get("conversation_id"):
         event["m"] = f"{message['conversation_id']}:{message['seq']}"
     return event
 
