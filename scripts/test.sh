@@ -13,6 +13,9 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 if [[ "${DATABASE_URL:-}" == mysql* ]]; then
   "${PIP[@]}" -r requirements-mysql.txt
 fi
+# Redis pub/sub channels are global to a Redis server, not per database: a run gets a channel
+# prefix of its own, so test runs sharing one Redis never hear each other's pushes
+export IM_CHANNEL_PREFIX="${IM_CHANNEL_PREFIX:-imt$$}"
 echo "== ruff"; .venv/bin/ruff check .
 echo "== django checks"; .venv/bin/python manage.py check --fail-level WARNING
 echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
