@@ -47,7 +47,8 @@ def _text(frame: dict[str, Any]) -> str:
 
 
 class Client:
-    __slots__ = ("uid", "token", "url", "ws", "pending", "seen", "maxseen", "closed", "reader", "other", "pings")
+    __slots__ = ("uid", "token", "url", "ws", "pending", "seen", "maxseen", "closed", "reader", "other", "pings",
+                 "pulled", "pulling")
 
     def __init__(self, uid: str, token: str, url: str) -> None:
         self.uid, self.token, self.url = uid, token, url
@@ -59,6 +60,8 @@ class Client:
         self.reader: asyncio.Task[None] | None = None
         self.other: Counter[str] = Counter()
         self.pings: list[float] = []
+        self.pulled: dict[str, set[int]] = defaultdict(set)  # seqs caught up by pull, not by push
+        self.pulling: set[str] = set()  # conversations with a catch-up under way
 
 
 class LoadGen:
@@ -83,6 +86,9 @@ class LoadGen:
         self.hb_sent: list[float] = []
         self.hb_errors: Counter[str] = Counter()
         self.hb_due: list[tuple[float, int, Client]] = []  # heap of (next ping due, tie-break, client)
+        # catch-up as docs/protocol.md says: on a seq gap, on the ping's latest hint, on push.resync
+        self.catchups: Counter[str] = Counter()  # reason -> catch-ups started
+        self.catchup_tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ frames
     def on_frame(self, c: Client, raw: str | bytes) -> None:
@@ -91,6 +97,9 @@ class LoadGen:
         op = frame.get("op")
         if op == "push.msg":
             self.on_push(c, frame.get("data") or {}, t)
+            return
+        if op == "push.resync":
+            self.catch_up(c, "resync")
             return
         rid = frame.get("id")
         if rid is not None and rid in c.pending:
@@ -116,6 +125,8 @@ class LoadGen:
         if seq < c.maxseen[conv]:
             self.reorders[tag] += 1
         else:
+            if seq > c.maxseen[conv] + 1 and c.maxseen[conv] and conv:
+                self.catch_up(c, "gap", conv, c.maxseen[conv] + 1, seq - 1)
             c.maxseen[conv] = seq
         self.delivered[tag] += 1
         if tag != "-":
@@ -127,6 +138,56 @@ class LoadGen:
                 else:
                     rec[0] += 1
                     rec[2] = t
+
+    # ---------------------------------------------------------------- catch-up
+    def _held(self, c: Client, conv: str, seq: int) -> bool:
+        return seq in c.seen.get(conv, ()) or seq in c.pulled.get(conv, ())
+
+    def catch_up(self, c: Client, reason: str, conv: str | None = None, lo: int = 0, hi: int = 0) -> None:
+        """Start a catch-up like a protocol client: pull ``lo..hi`` of ``conv``, or (no conv)
+        ``seq.newest`` then every conversation above what is held. One per client and conversation."""
+        key = conv or "*"
+        if c.ws is None or c.closed or key in c.pulling:
+            return
+        c.pulling.add(key)
+        self.catchups[reason] += 1
+        task = asyncio.get_running_loop().create_task(self._catch_up(c, key, conv, lo, hi))
+        self.catchup_tasks.add(task)
+        task.add_done_callback(self.catchup_tasks.discard)
+
+    async def _catch_up(self, c: Client, key: str, conv: str | None, lo: int, hi: int) -> None:
+        try:
+            if conv is not None:
+                await self._pull(c, conv, lo, hi)
+                return
+            newest = await self.call(c, "seq.newest", {})
+            for cid, info in ((newest.get("data") or {}).get("conversations") or {}).items():
+                top = int(info.get("max_seq") or 0)
+                start = max(int(info.get("min_seq") or 0), 1)
+                if any(not self._held(c, cid, q) for q in range(start, top + 1)):
+                    await self._pull(c, cid, start, top)
+        except Exception as exc:  # noqa: BLE001 - counted; the final check catches up again
+            self.catchups[f"failed:{type(exc).__name__}"] += 1
+        finally:
+            c.pulling.discard(key)
+
+    async def _pull(self, c: Client, conv: str, lo: int, hi: int) -> None:
+        while lo <= hi:
+            res = await self.call(c, "msg.pull", {"conversation_id": conv, "from_seq": lo, "to_seq": hi, "limit": 500})
+            data = res.get("data") or {}
+            msgs = data.get("messages") or []
+            c.pulled[conv].update(int(m.get("seq") or 0) for m in msgs)
+            if data.get("is_end", True) or not msgs:
+                return
+            lo = max(int(m.get("seq") or 0) for m in msgs) + 1
+
+    def on_ping_reply(self, c: Client, frame: dict[str, Any]) -> None:
+        """The ping's ``latest`` hint names a seq this client does not hold: a push was missed."""
+        latest = (frame.get("data") or {}).get("latest")
+        if isinstance(latest, dict) and latest.get("conversation_id"):
+            conv, seq = str(latest["conversation_id"]), int(latest.get("seq") or 0)
+            if seq and not self._held(c, conv, seq):
+                self.catch_up(c, "hint", conv, max(1, c.maxseen.get(conv, 0) + 1), seq)
 
     async def read_loop(self, c: Client) -> None:
         assert c.ws is not None
@@ -170,9 +231,10 @@ class LoadGen:
                 sent = now_ns()
                 t_sent = time.monotonic()
 
-                def cb(frame: dict[str, Any], t: int, sent: int = sent, t_sent: float = t_sent) -> None:
+                def cb(frame: dict[str, Any], t: int, sent: int = sent, t_sent: float = t_sent, c: Client = c) -> None:
                     if frame.get("code") == 0:
                         self.hb_rtts.append((t_sent, (t - sent) / 1e6))
+                        self.on_ping_reply(c, frame)
                     else:
                         self.hb_errors[str(frame.get("code"))] += 1
 
@@ -352,13 +414,30 @@ class LoadGen:
         return sum(1 for conv, seq, _t, _s, _tag, ri in self.acks.values()
                    if 0 <= ri < len(self.clients) and seq not in self.clients[ri].seen.get(conv, ()))
 
+    def _missing(self) -> list[tuple[Client, str, int]]:
+        """Acked 1:1 sends that the recipient holds neither by push nor by catch-up."""
+        return [(self.clients[ri], conv, seq) for conv, seq, _t, _s, _tag, ri in self.acks.values()
+                if 0 <= ri < len(self.clients) and not self._held(self.clients[ri], conv, seq)]
+
     async def cmd_lostcheck(self, wait: float = 30) -> dict[str, Any]:
-        """Acked 1:1 sends never delivered, after waiting up to ``wait`` s for stragglers."""
+        """Acked 1:1 sends never pushed (``pushes_missed``, after waiting up to ``wait`` s for
+        stragglers and the catch-ups the protocol triggers: gaps, ping hints, push.resync), then a
+        final catch-up of every recipient still missing something, as a client does on its next
+        connect: ``lost`` / ``missing_after_catch_up`` counts what even that did not find (must be 0)."""
         t0 = time.monotonic()
-        while self._undelivered() and time.monotonic() - t0 < wait:
+        while self._missing() and time.monotonic() - t0 < wait:
             await asyncio.sleep(0.1)
-        return {"lost": self._undelivered(), "waited": round(time.monotonic() - t0, 2),
-                "acked": sum(1 for a in self.acks.values() if a[5] >= 0)}
+        pushes_missed = self._undelivered()
+        missing_before_final = len(self._missing())
+        for c in {id(c): c for c, _conv, _seq in self._missing()}.values():
+            c.pulling.discard("*")
+            self.catch_up(c, "final")
+        if self.catchup_tasks:
+            await asyncio.wait(list(self.catchup_tasks), timeout=max(5.0, wait))
+        missing = len(self._missing())
+        return {"lost": missing, "missing_after_catch_up": missing, "pushes_missed": pushes_missed,
+                "missing_before_final_catch_up": missing_before_final, "catch_ups": dict(self.catchups),
+                "waited": round(time.monotonic() - t0, 2), "acked": sum(1 for a in self.acks.values() if a[5] >= 0)}
 
     async def cmd_group(self, tag: str, rate: float, duration: float, sender: int, group_id: str) -> dict[str, Any]:
         """Send group messages from one client; receivers report through ``groupstats``."""

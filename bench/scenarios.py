@@ -7,6 +7,7 @@ in well under a minute (it then proves the harness, not the speed).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,12 @@ def latency(ctx: Ctx) -> dict[str, Any]:
         "metrics": {"p50_ms": lat["p50"], "p99_ms": lat["p99"], "max_ms": lat["max"], "mean_ms": lat["mean"],
                     "ack": summarize(res["ack_ms"]), "sent": res["scheduled"], "delivered": res["delivered"],
                     "lag_max_ms": res["lag_max_ms"], "warmup_sent": warm["scheduled"], "cpu_percent": cpu},
-        "checks": _checks(lost=final["lost"], late=res["lost"], duplicates=res["duplicates"] + warm["duplicates"],
+        # lost: acked but missing even after the protocol's catch-up; pushes_missed: never pushed
+        "checks": _checks(lost=final["lost"], pushes_missed=final["pushes_missed"], late=res["lost"],
+                          duplicates=res["duplicates"] + warm["duplicates"],
                           reordered=res["reordered"], unacked=res["scheduled"] - res["acked"],
                           closed=res["closed"]),
-        "checks_exempt": ["late", "reordered"],  # server behaviour, reported; not harness faults
+        "checks_exempt": ["late", "reordered", "pushes_missed"],  # server behaviour, reported; not harness faults
         "errors": {**res["ack_errors"], **res["send_errors"]},
     }
 
@@ -160,12 +163,14 @@ def throughput(ctx: Ctx) -> dict[str, Any]:
     return {
         "params": {"pairs": pairs_n, "step_seconds": duration, "steps": steps, "criterion": "p99 <= 200 ms"},
         # 0: not even the first step held
-        "metrics": {"max_sustained_per_s": best or 0, "steps": rows},
-        "checks": _checks(lost=sum(r["lost"] for r in final), late=lost, duplicates=dups, reordered=reord,
-                          unacked=unacked),
+        "metrics": {"max_sustained_per_s": best or 0, "steps": rows,
+                    "catch_ups": dict(sum((Counter(r["catch_ups"]) for r in final), Counter()))},
+        "checks": _checks(lost=sum(r["lost"] for r in final), pushes_missed=sum(r["pushes_missed"] for r in final),
+                          late=lost, duplicates=dups, reordered=reord, unacked=unacked),
         # the last step is the one that broke the p99 criterion: late pushes and unanswered
-        # sends there are the measurement, not a harness fault; lost (never delivered) is
-        "checks_exempt": ["late", "unacked", "reordered"],
+        # sends there are the measurement, not a harness fault; pushes missed are reported (the
+        # protocol's catch-up must then find them); lost (missing even after catch-up) is a fault
+        "checks_exempt": ["late", "unacked", "reordered", "pushes_missed"],
     }
 
 

@@ -98,7 +98,15 @@ TEMPLATES = [
 
 # ----------------------------------------------------------------------- database
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# health checks: a reused connection is pinged once per request / DB hop / send batch, so
+# one that died with a database restart is replaced instead of failing the first call
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    )
+}
 _engine = DATABASES["default"]["ENGINE"]
 if _engine == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -138,7 +146,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "apps.common.layer.PushLayer",  # channels-redis pub/sub, lost subscriptions counted
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env_str("IM_CHANNEL_PREFIX", "imws"),
@@ -287,6 +295,8 @@ IM_WS_MAX_FRAME_BYTES = env_int("IM_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024
 IM_WS_IDLE_TIMEOUT_SECONDS = env_float("IM_WS_IDLE_TIMEOUT_SECONDS", 90.0)
 IM_WS_MAX_BAD_FRAMES = env_int("IM_WS_MAX_BAD_FRAMES", 20, minimum=1)
 IM_WS_MAX_CONNECTIONS = env_int("IM_WS_MAX_CONNECTIONS", 100_000, minimum=1)
+# after this many closed websockets, one full GC once the closing calms down (0 = never)
+IM_GC_AFTER_DISCONNECTS = env_int("IM_GC_AFTER_DISCONNECTS", 500, minimum=0)
 
 # messaging
 IM_SEND_BATCH_WINDOW_MS = env_float("IM_SEND_BATCH_WINDOW_MS", 2.0)
@@ -295,6 +305,12 @@ IM_SEND_BATCH_MAX = env_int("IM_SEND_BATCH_MAX", 64, minimum=1)
 IM_HTTP_THREADS = env_int("IM_HTTP_THREADS", 4, minimum=1)
 # parallel batch writers per process (own thread + DB connection each); 0: 1 on SQLite, 2 otherwise
 IM_SEND_LANES = env_int("IM_SEND_LANES", 0, minimum=0)
+# backpressure: while pushes reach this process's sockets later than this (ms), send batches wait
+# (at most IM_PUSH_BACKPRESSURE_MAX_MS each) instead of letting Redis' pub/sub buffer overflow; 0 = off
+IM_PUSH_LAG_LIMIT_MS = env_float("IM_PUSH_LAG_LIMIT_MS", 500.0)
+IM_PUSH_BACKPRESSURE_MAX_MS = env_float("IM_PUSH_BACKPRESSURE_MAX_MS", 1000.0)
+# how long the per-user "latest message" hint of the ping reply is kept in Redis
+IM_LATEST_HINT_TTL_SECONDS = env_int("IM_LATEST_HINT_TTL_SECONDS", 7 * 24 * 3600, minimum=60)
 IM_REVOKE_WINDOW_SECONDS = env_int("IM_REVOKE_WINDOW_SECONDS", 24 * 3600, minimum=0)
 IM_TEXT_MAX_CHARS = env_int("IM_TEXT_MAX_CHARS", 10_000, minimum=1)
 IM_CONTENT_MAX_BYTES = env_int("IM_CONTENT_MAX_BYTES", 32 * 1024, minimum=256)

@@ -17,6 +17,9 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/openim/js/node_modules/@openim
   echo "== npm ci (OpenIM SDK test driver)"
   (cd tests/openim/js && npm ci --no-audit --no-fund --silent) || echo "npm ci failed: the OpenIM SDK test will skip"
 fi
+# Redis pub/sub channels are global to a Redis server, not per database: a run gets a channel
+# prefix of its own, so test runs sharing one Redis never hear each other's pushes
+export IM_CHANNEL_PREFIX="${IM_CHANNEL_PREFIX:-imt$$}"
 echo "== ruff"; .venv/bin/ruff check .
 echo "== import contracts"; .venv/bin/lint-imports --no-cache
 echo "== mypy"; .venv/bin/mypy

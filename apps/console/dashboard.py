@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 
 from apps.accounts.models import User
 from apps.audit.models import AuditLog
+from apps.common import pushhealth
 from apps.common.redisconn import redis_client
 from apps.console import insights
 from apps.groups.models import Group, GroupStatus
@@ -44,6 +45,8 @@ class Figures:
     offline_last_purge: str | None = None
     celery_broker: str | None = None
     celery_queue_depth: int | None = None
+    # this server process's push counters (apps.common.pushhealth): per node, since its start
+    push_health: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +122,7 @@ def figures_collect(*, today: date | None = None) -> Figures:
         offline_last_purge=last_purge,
         celery_broker=broker,
         celery_queue_depth=depth,
+        push_health=pushhealth.counters(),
     )
 
 

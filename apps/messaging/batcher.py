@@ -32,6 +32,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from apps.common import pushhealth
 from apps.common.errors import Code, DomainError
 from apps.common.metrics import SEND_BATCH_SECONDS
 from apps.messaging.delivery import adeliver_messages
@@ -80,6 +81,7 @@ class _Lane:
             size = settings.IM_SEND_BATCH_MAX
             if window > 0 and len(self.queue) < size and time.monotonic() - self.last_end < window:
                 await asyncio.sleep(window)  # busy: let the batch fill up a little
+            await pushhealth.wait_for_pushes()  # backpressure: pushes lag, so acks (and senders) slow down
             batch, self.queue = self.queue[:size], self.queue[size:]
             started = time.monotonic()
             try:

@@ -327,7 +327,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return {}
 
     async def op_ping(self, data: dict[str, Any]) -> PingReply:
-        return {"server_time": now_ms()}
+        # the newest message pushed to this user: a client that does not hold it missed a push
+        return {"server_time": now_ms(), "latest": await push.alatest_hint(self.user_id or "")}
 
     async def op_presence_watch(self, data: dict[str, Any]) -> PresenceWatchReply:
         user_ids = protocol.parse_user_ids(data)

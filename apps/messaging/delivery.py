@@ -43,6 +43,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
+from apps.common import pushhealth
 from apps.common.metrics import FANOUT_SECONDS, PUSHES, timed
 from apps.common.push import asend_events, frame_event, push_frame, send_to_users
 from apps.messaging.models import SessionType
@@ -145,7 +146,9 @@ async def _send_to_nodes(user_ids: Iterable[str], frame: str, skip: str | None) 
     PUSHES.labels("node_chunk").inc()  # metrics hook
     try:
         await layer.group_send(NODES_GROUP, event)
+        pushhealth.count("pushes_published")
     except Exception:  # a failed ring loses nothing stored
+        pushhealth.count("pushes_publish_failed")
         log.exception("node push to %d users failed", len(users))
 
 
@@ -178,7 +181,7 @@ def deliver_message(message: WireMessage, skip: str | None = None) -> None:
     if message["session_type"] == SessionType.GROUP:
         deliver_group_message(message, skip)
         return
-    send_to_users(single_recipients(message), frame_event(push_frame("push.msg", message), skip))
+    send_to_users(single_recipients(message), frame_event(push_frame("push.msg", message), skip, message))
 
 
 async def adeliver_messages(items: list[tuple[WireMessage, str | None]]) -> None:
@@ -189,7 +192,7 @@ async def adeliver_messages(items: list[tuple[WireMessage, str | None]]) -> None
         if message["session_type"] == SessionType.GROUP:
             group_items.append((message, skip))
         else:
-            single_items.append((single_recipients(message), frame_event(push_frame("push.msg", message), skip)))
+            single_items.append((single_recipients(message), frame_event(push_frame("push.msg", message), skip, message)))
     if single_items:
         await asend_events(single_items)  # one round trip for the whole batch on the Redis layer
     if group_items:

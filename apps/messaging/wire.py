@@ -93,6 +93,8 @@ class RevokeReply(TypedDict):
 
 class PingReply(TypedDict):
     server_time: int
+    # ``{"conversation_id", "seq"}`` of the newest message pushed to the user, or None
+    latest: dict[str, Any] | None
 
 
 class PresenceState(TypedDict):

@@ -130,3 +130,13 @@ def test_group_offline_store_and_purge_figures(alice, bob, make_user):
     assert before.offline_last_purge is None
     offline_purge(older_than_days=1)
     assert figures_collect().offline_last_purge is not None
+
+
+def test_dashboard_figures_carry_this_nodes_push_counters(db):
+    from apps.common import pushhealth
+
+    before = figures_collect().push_health
+    assert {"pushes_published", "pushes_publish_failed", "subscription_losses", "backpressure_waits",
+            "push_lag_ms"} <= set(before)
+    pushhealth.count("pushes_publish_failed", 2)
+    assert figures_collect().push_health["pushes_publish_failed"] == before["pushes_publish_failed"] + 2

@@ -21,6 +21,7 @@ import pytest
 
 from tests.cluster.conftest import Cluster, WsClient, run
 from tests.conftest import need_service
+from tests.faults.conftest import record
 from tests.support.processes import processes, start_asgi_node, start_celery_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("on_failure_print_logs")]
@@ -231,13 +232,14 @@ def test_worker_killed_mid_fan_out_every_member_still_gets_every_message_once(cl
         # tasks the killed worker had taken but not finished ran again on the new one
         old, new = killed.log_path.read_text(errors="replace"), cluster.worker.log_path.read_text(errors="replace")
         redelivered = _task_ids(old, "received") & _task_ids(new, "received")  # same task id: the same broker message
-        return {"redelivered_tasks": len(redelivered),"acked_in": acked_in, "at_kill": at_kill, "after_kill": after_kill, "expected": len(expected),
+        return {"redelivered_tasks": len(redelivered), "acked_in": acked_in, "at_kill": at_kill, "after_kill": after_kill, "expected": len(expected),
                 "all_pushed": all_pushed, "recovered_in": recovered_in, "missing_pushes": missing_pushes,
                 "duplicate_pushes": sum(1 for c in receivers for p in c.pushes() if p["data"]["seq"] in seqs.values())
                 - len(delivered())}
 
     stats = run(scenario(), 100)
     print("kill mid fan-out:", stats)
+    record("worker_kill_mid_fan_out", {k: round(v, 2) if isinstance(v, float) else v for k, v in stats.items()})
     # every member got every message by push: queued tasks ran on the new worker and the
     # ones the killed worker held were redelivered after the visibility timeout
     assert stats["all_pushed"], stats

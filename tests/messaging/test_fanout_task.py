@@ -113,6 +113,7 @@ async def test_pipelined_pushes_reach_subscribers_of_the_redis_pubsub_layer(redi
         await push.asend_to_users(["u1", "u2", "u3", "u1"], push.frame_event('{"op":"push.msg"}', "skip-me"))
         for channel in channels.values():
             event = await asyncio.wait_for(layer.receive(channel), 5)
+            assert isinstance(event.pop("t"), int)  # the publish time, for the receiving node's push lag
             assert event == {"type": "push.frame", "frame": '{"op":"push.msg"}', "skip": "skip-me"}
         with pytest.raises(TimeoutError):  # once per user, however often listed
             await asyncio.wait_for(layer.receive(channels["u1"]), 0.3)
