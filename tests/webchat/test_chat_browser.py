@@ -433,6 +433,8 @@ def test_pictures_and_files_upload_show_as_thumbnail_and_link_and_download_the_s
     ids = srv.users("alice", "bob")
     tok = {n: srv.token(uid) for n, uid in ids.items()}
     srv.send(tok["alice"], ids["bob"], "files coming")
+    for drv in (b, c):
+        console_errors(drv)  # drain what earlier tests left in the browser logs
     png = _png()
     notes = "shopping list\n- milk\n- bread, ä ö ü\n".encode()
     (tmp_path / "holiday.png").write_bytes(png)
@@ -506,6 +508,15 @@ def test_pictures_and_files_upload_show_as_thumbnail_and_link_and_download_the_s
         base64.b64encode(_png(40, 30)).decode(),
     )
     wait_for(lambda: len(pictures(b)) == 2, what="the pasted picture at bob")
+    # a picture sent while bob is offline shows after his reconnect, from the catch-up pull
+    set_offline(b, True)
+    wait_for(lambda: "offline" in b.find_element("id", "status").text, what="bob offline")
+    (tmp_path / "later.png").write_bytes(_png(200, 100))
+    attach(a, tmp_path / "later.png")
+    wait_for(lambda: len(pictures(a)) == 3, what="alice's third picture acked")
+    set_offline(b, False)
+    wait_for(lambda: len(pictures(b)) == 3, what="the picture sent while bob was offline")
+    assert [img.get_attribute("alt") for img in pictures(b)] == ["holiday.png", "pasted.png", "later.png"]
     assert console_errors(b) == [] and console_errors(c) == []  # nothing blocked by the page's policy
 
 

@@ -820,6 +820,7 @@ async function onConnected() {
       c.readSeq = Math.max(c.readSeq, s.read_seq);
       c.minSeq = s.min_seq || 0;
     }
+    if (state.files) state.files.retryFailed($("message-list"));
     const work = [];
     for (const c of state.convs.values()) if (c.loaded) work.push(catchUp(c));
     await Promise.all(work);

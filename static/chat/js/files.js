@@ -91,6 +91,15 @@ export class FileLinks {
     for (const node of root.querySelectorAll("[data-file-id]")) this.fill(node);
   }
 
+  // after a reconnect: try again the files that could not be loaded for want of a connection
+  retryFailed(root) {
+    for (const box of root.querySelectorAll(".media.media-retry")) {
+      box.classList.remove("media-retry");
+      box.querySelector(".media-error")?.remove();
+      this.hydrate(box);
+    }
+  }
+
   async fill(node) {
     const fileId = node.dataset.fileId;
     try {
@@ -107,12 +116,12 @@ export class FileLinks {
       } else if (node.tagName === "AUDIO" || node.tagName === "VIDEO") {
         node.src = links.content;
       }
-      node.closest(".media")?.classList.remove("media-missing");
     } catch (err) {
       const box = node.closest(".media");
       if (box && !box.querySelector(".media-error")) {
-        box.classList.add("media-missing");
-        const text = err instanceof ApiError && err.status === 404 ? "This file is no longer available." : `Cannot load the file: ${err.message}`;
+        const gone = err instanceof ApiError && err.status === 404;
+        box.classList.add(gone ? "media-gone" : "media-retry");
+        const text = gone ? "This file is no longer available." : `Cannot load the file: ${err.message}`;
         const p = document.createElement("p");
         p.className = "media-error";
         p.textContent = text;
