@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,19 +21,32 @@ from apps.common.errors import Code, DomainError
 from apps.webchat import services
 
 
+def _files_origin() -> str:
+    """The origin of the file URLs put into messages when ``IM_FILES_URL_BASE`` is absolute, else ""."""
+    parts = urlsplit(settings.IM_FILES_URL_BASE)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"http", "https"} and parts.netloc else ""
+
+
 def _csp(request: HttpRequest) -> str:
     host = request.get_host()
     ws = f"{'wss' if request.is_secure() else 'ws'}://{host}"
-    # page code and styles come from this server only; pictures in messages may live elsewhere
+    files = _files_origin()
+    files = f" {files}" if files else ""
+    # everything comes from this server (and its file URL base, when that is set): pictures in
+    # messages from elsewhere are shown as links, never loaded
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"connect-src 'self' {ws}; img-src 'self' data: blob: https: http:; "
+        f"connect-src 'self' {ws}{files}; img-src 'self' data: blob:{files}; media-src 'self' blob:{files}; "
         "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
 
 def chat_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "chat/index.html", {"demo": settings.DEBUG})
+    response = render(
+        request,
+        "chat/index.html",
+        {"demo": settings.DEBUG, "files_origin": _files_origin(), "file_link_ttl": settings.IM_FILE_URL_TTL_SECONDS},
+    )
     response["Content-Security-Policy"] = _csp(request)
     response["Referrer-Policy"] = "no-referrer"  # the token may sit in the URL fragment; keep it home
     response["Cache-Control"] = "no-store"

@@ -7,10 +7,13 @@ its own database (MariaDB when the suite runs against it). Screenshots land in
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import json
 import secrets
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +28,8 @@ from tests.webchat.browser import need_browser, new_driver, screenshot, set_offl
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 SECRET = "chat-secret-0123456789"
+UPLOAD_MAX = 50_000  # small, so a too-large upload is cheap to make
+UPLOAD_TYPES = "image/png,image/jpeg,image/gif,image/webp,text/plain"  # no application/octet-stream
 SIGNING_KEY = "chat-browser-tests-" + "k" * 40
 
 
@@ -69,6 +74,7 @@ def _node_env(tmp: Any, db_url: str, debug: bool) -> dict[str, str]:
         "DATABASE_URL": db_url, "IM_SECRET": SECRET, "IM_ADMIN_USER_IDS": "imAdmin", "DEBUG": "1" if debug else "0",
         "DJANGO_SECRET_KEY": SIGNING_KEY, "IM_VAR_DIR": str(tmp / "var"),
         "IM_CHANNEL_PREFIX": f"chat{tag}", "IM_CACHE_PREFIX": f"chat{tag}", "IM_SEND_RATE_PER_SECOND": "0",
+        "IM_UPLOAD_MAX_BYTES": str(UPLOAD_MAX), "IM_UPLOAD_ALLOWED_TYPES": UPLOAD_TYPES,
     })
 
 
@@ -375,3 +381,185 @@ def test_demo_sign_in_and_a_lost_server(tmp_path, pages):
             screenshot(a, "chat-server-lost")
         finally:
             node.stop()
+
+
+# ------------------------------------------------------------------ pictures and files
+def _png(width: int = 480, height: int = 360) -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), (31, 95, 191))
+    draw = ImageDraw.Draw(img)
+    m = min(width, height) // 8
+    draw.rectangle((m, m, width - m, height - m), fill=(255, 191, 71))
+    draw.ellipse((width // 3, height // 3, 2 * width // 3, 2 * height // 3), fill=(26, 127, 55))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - loopback
+            return resp.status, resp.read(), dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def attach(drv: Any, *paths: Any) -> None:
+    """Pick files with the Attach button's file input, as the file dialog would."""
+    drv.find_element("id", "attach-input").send_keys("\n".join(str(p) for p in paths))
+
+
+def file_links(drv: Any) -> list[Any]:
+    return drv.find_elements("css selector", "#message-list li.msg:not(.pending) a.file[href]")
+
+
+def pictures(drv: Any) -> list[Any]:
+    """Thumbnails that have loaded."""
+    return [img for img in drv.find_elements("css selector", "#message-list li.msg:not(.pending) a.picture img")
+            if int(img.get_attribute("naturalWidth") or 0) > 0]
+
+
+def failed_upload(drv: Any, name: str) -> Any:
+    for li in drv.find_elements("css selector", "#message-list li.msg.pending.failed"):
+        if li.find_element("css selector", "p.file-pending").text.startswith(name):
+            return li
+    return None
+
+
+def test_pictures_and_files_upload_show_as_thumbnail_and_link_and_download_the_same_bytes(chat_server, pages, tmp_path):
+    srv = chat_server
+    a, b, c = pages
+    ids = srv.users("alice", "bob")
+    tok = {n: srv.token(uid) for n, uid in ids.items()}
+    srv.send(tok["alice"], ids["bob"], "files coming")
+    for drv in (b, c):
+        console_errors(drv)  # drain what earlier tests left in the browser logs
+    png = _png()
+    notes = "shopping list\n- milk\n- bread, ä ö ü\n".encode()
+    (tmp_path / "holiday.png").write_bytes(png)
+    (tmp_path / "notes.txt").write_bytes(notes)
+    open_chat(a, srv.base, tok["alice"])
+    open_chat(b, srv.base, tok["bob"])
+    open_conversation(a, "Bob")
+    open_conversation(b, "Alice")
+    wait_texts(b, ["files coming"])
+    assert a.find_element("id", "attach").is_enabled()
+
+    attach(a, tmp_path / "holiday.png", tmp_path / "notes.txt")
+    # alice's bubbles take their seqs from the acks and show what she sent
+    wait_for(lambda: len(pictures(a)) == 1 and len(file_links(a)) == 1, what="alice's own picture and file")
+    assert a.find_element("id", "attach").text == "Attach"  # no upload left running
+
+    # bob sees them live: the thumbnail (a signed link of this server), and the file with its size
+    wait_for(lambda: len(pictures(b)) == 1 and len(file_links(b)) == 1, what="bob's picture and file link")
+    thumb = pictures(b)[0]
+    src = thumb.get_attribute("src")
+    assert src.startswith(srv.base + "/api/v1/files/") and "/thumbnail?sig=" in src
+    assert int(thumb.get_attribute("naturalWidth")) == 320  # the server's thumbnail, not the 480 px picture
+    assert thumb.get_attribute("alt") == "holiday.png"
+    full = b.find_element("css selector", "a.picture").get_attribute("href")
+    assert full.startswith(srv.base) and "/content?sig=" in full
+    status, got, headers = _get(full)  # the link needs no header: what a click opens
+    assert status == 200 and got == png and headers["Content-Type"] == "image/png"
+    link = file_links(b)[0]
+    assert link.text == f"File: notes.txt · {len(notes)} B"
+    href = link.get_attribute("href")
+    status, got, headers = _get(href)
+    assert status == 200 and got == notes
+    assert headers["Content-Disposition"].startswith("attachment")
+    # and fetched in the page itself, under its Content-Security-Policy
+    in_page = b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.arrayBuffer())"
+        ".then(buf => done(btoa(String.fromCharCode(...new Uint8Array(buf)))), e => done('error ' + e));",
+        href,
+    )
+    assert base64.b64decode(in_page) == notes
+    # the list shows what came last
+    assert "[File] notes.txt" in b.find_element("css selector", "button.conv .conv-last").text
+    screenshot(b, "chat-files")
+
+    # pulled from history in a fresh window (signed links asked for again)
+    open_chat(c, srv.base, tok["bob"])
+    open_conversation(c, "Alice")
+    wait_for(lambda: len(pictures(c)) == 1 and len(file_links(c)) == 1, what="picture and file from history")
+    status, got, _ = _get(file_links(c)[0].get_attribute("href"))
+    assert status == 200 and got == notes
+
+    # a file dropped on the conversation is sent too
+    a.execute_script(
+        "const dt = new DataTransfer();"
+        "dt.items.add(new File(['dropped text'], 'dropped.txt', {type: 'text/plain'}));"
+        "const view = document.getElementById('chat-view');"
+        "view.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+        "view.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+    )
+    wait_for(lambda: any(lk.text.startswith("File: dropped.txt") for lk in file_links(b)), what="the dropped file at bob")
+    dropped = next(lk for lk in file_links(b) if lk.text.startswith("File: dropped.txt"))
+    assert _get(dropped.get_attribute("href"))[1] == b"dropped text"
+    # and a picture pasted into the message box
+    a.execute_script(
+        "const bytes = Uint8Array.from(atob(arguments[0]), ch => ch.charCodeAt(0));"
+        "const dt = new DataTransfer();"
+        "dt.items.add(new File([bytes], 'pasted.png', {type: 'image/png'}));"
+        "document.getElementById('composer-input').dispatchEvent("
+        "  new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));",
+        base64.b64encode(_png(40, 30)).decode(),
+    )
+    wait_for(lambda: len(pictures(b)) == 2, what="the pasted picture at bob")
+    # a picture sent while bob is offline shows after his reconnect, from the catch-up pull
+    set_offline(b, True)
+    wait_for(lambda: "offline" in b.find_element("id", "status").text, what="bob offline")
+    (tmp_path / "later.png").write_bytes(_png(200, 100))
+    attach(a, tmp_path / "later.png")
+    wait_for(lambda: len(pictures(a)) == 3, what="alice's third picture acked")
+    set_offline(b, False)
+    wait_for(lambda: len(pictures(b)) == 3, what="the picture sent while bob was offline")
+    assert [img.get_attribute("alt") for img in pictures(b)] == ["holiday.png", "pasted.png", "later.png"]
+    assert console_errors(b) == [] and console_errors(c) == []  # nothing blocked by the page's policy
+
+
+def test_too_large_and_refused_uploads_show_the_servers_reason(chat_server, pages, tmp_path):
+    srv = chat_server
+    a, b, _ = pages
+    ids = srv.users("alice", "bob")
+    tok = {n: srv.token(uid) for n, uid in ids.items()}
+    srv.send(tok["alice"], ids["bob"], "about to fail")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (UPLOAD_MAX + 1000))  # over the limit, inside the multipart slack: refused by the view
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(b"y" * (UPLOAD_MAX + 200_000))  # refused from its Content-Length, before the body is read
+    blob = tmp_path / "data.bin"
+    blob.write_bytes(bytes(range(256)) * 8)  # application/octet-stream: not in the allowed types here
+    open_chat(a, srv.base, tok["alice"])
+    open_conversation(a, "Bob")
+    wait_texts(a, ["about to fail"])
+
+    attach(a, big)
+    li = wait_for(lambda: failed_upload(a, "big.txt"), what="the too-large upload failing")
+    assert f"uploads are limited to {UPLOAD_MAX} bytes" in li.text or f"larger than {UPLOAD_MAX} bytes" in li.text
+    assert "code 1701" in li.text
+    alert = a.find_element("id", "alert")
+    assert alert.is_displayed() and "big.txt" in alert.text and "1701" in alert.text
+    assert li.find_elements("css selector", "button.retry") == []  # it would only be refused again
+    assert li.find_element("css selector", "button.dismiss").is_displayed()
+    screenshot(a, "chat-upload-too-large")
+
+    attach(a, huge)
+    li = wait_for(lambda: failed_upload(a, "huge.txt"), what="the far too large upload failing")
+    assert "Not sent:" in li.text
+    assert f"uploads are limited to {UPLOAD_MAX} bytes" in li.text and "code 1701" in li.text
+
+    attach(a, blob)
+    li = wait_for(lambda: failed_upload(a, "data.bin"), what="the refused type")
+    assert "files of type application/octet-stream are not accepted" in li.text and "code 1001" in li.text
+    # a failed upload can be dismissed; nothing reached bob
+    li.find_element("css selector", "button.dismiss").click()
+    wait_for(lambda: failed_upload(a, "data.bin") is None, what="the dismissed bubble gone")
+    assert a.find_element("id", "attach").text == "Attach"
+    open_chat(b, srv.base, tok["bob"])
+    open_conversation(b, "Alice")
+    wait_texts(b, ["about to fail"])
+    time.sleep(0.5)
+    assert file_links(b) == [] and len(b.find_elements("css selector", "#message-list li.msg")) == 1

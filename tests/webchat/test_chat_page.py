@@ -26,6 +26,28 @@ def test_chat_page_is_served_with_its_modules_and_a_strict_policy(settings):
     assert resp["Referrer-Policy"] == "no-referrer"
 
 
+def test_chat_page_loads_pictures_and_media_from_this_server_only(settings):
+    settings.IM_FILES_URL_BASE = ""
+    resp = Client().get("/chat/")
+    directives = dict(d.strip().split(" ", 1) for d in resp["Content-Security-Policy"].split(";"))
+    assert directives["img-src"] == "'self' data: blob:"  # thumbnails come through signed links of this server
+    assert directives["media-src"] == "'self' blob:"
+    assert "http" not in directives["img-src"]
+    assert 'data-files-origin=""' in resp.content.decode()
+    assert 'id="attach-input"' in resp.content.decode() and 'id="attach"' in resp.content.decode()
+
+
+def test_chat_page_policy_admits_an_absolute_file_url_base(settings):
+    settings.IM_FILES_URL_BASE = "https://files.example.com/im"
+    settings.IM_FILE_URL_TTL_SECONDS = 600
+    resp = Client().get("/chat/")
+    directives = dict(d.strip().split(" ", 1) for d in resp["Content-Security-Policy"].split(";"))
+    assert directives["img-src"] == "'self' data: blob: https://files.example.com"
+    assert directives["connect-src"].endswith(" https://files.example.com")
+    html = resp.content.decode()
+    assert 'data-files-origin="https://files.example.com"' in html and 'data-file-link-ttl="600"' in html
+
+
 def test_chat_page_offers_the_marked_demo_sign_in_only_with_debug(settings):
     settings.DEBUG = True
     html = Client().get("/chat/").content.decode()
@@ -34,7 +56,7 @@ def test_chat_page_offers_the_marked_demo_sign_in_only_with_debug(settings):
 
 def test_chat_static_files_are_served():
     for path in ("/static/chat/js/app.js", "/static/chat/js/socket.js", "/static/chat/js/api.js",
-                 "/static/chat/js/render.js", "/static/chat/chat.css"):
+                 "/static/chat/js/render.js", "/static/chat/js/files.js", "/static/chat/chat.css"):
         resp = Client().get(path)
         assert resp.status_code == 200, path
 

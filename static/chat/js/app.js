@@ -6,6 +6,7 @@
 import { Api } from "./api.js";
 import { el, body, preview, isSystem, systemText, formatTime } from "./render.js";
 import { Connection } from "./socket.js";
+import { CONTENT_TYPE_OF_KIND, FileLinks, formatSize, uploadFile } from "./files.js";
 
 const $ = (id) => document.getElementById(id);
 const cfg = document.body.dataset;
@@ -18,6 +19,9 @@ const WATCH_EVERY_MS = 8 * 60 * 1000;
 const state = {
   api: null,
   conn: null,
+  files: null, // FileLinks: signed links for this server's files
+  uploads: Promise.resolve(), // one upload at a time
+  uploading: 0,
   me: "",
   meName: "",
   everConnected: false,
@@ -419,30 +423,54 @@ function msgNode(c, m) {
       onclick: () => revoke(c, m),
     }, "Revoke"));
   }
-  return el(
+  const li = el(
     "li",
     { class: `msg ${own ? "own" : "other"}${m.status === 5 ? " is-revoked" : ""}`, dataset: { seq: String(m.seq), cmid: m.client_msg_id || "" } },
     el("span", { class: own || c.type === 1 ? "sender visually-hidden" : "sender", text: `${sender}: ` }),
     body(m),
     footer,
   );
+  if (state.files) state.files.hydrate(li);
+  return li;
 }
 
 function pendingNode(c, p) {
   const footer = el("div", { class: "meta" });
-  if (p.state === "sending") {
+  if (p.state === "uploading") {
+    const pct = Math.round((p.progress || 0) * 100);
+    footer.append(el("progress", { max: "100", value: String(pct), "aria-label": `Uploading ${p.file.name}` }));
+    footer.append(el("span", { class: "receipt", text: p.progress ? `Uploading… ${pct}%` : "Waiting to upload…" }));
+  } else if (p.state === "sending") {
     footer.append(el("span", { class: "receipt", text: "Sending…" }));
   } else {
     footer.append(el("span", { class: "send-error", text: p.error }));
-    footer.append(el("button", { type: "button", class: "link-button retry", onclick: () => attemptSend(c, p) }, "Retry"));
+    // an upload the server refused (too large, a type it does not take) would only be refused again
+    if (!p.refused) footer.append(el("button", { type: "button", class: "link-button retry", onclick: () => attemptSend(c, p) }, "Retry"));
+    if (p.file) {
+      footer.append(el("button", {
+        type: "button", class: "link-button dismiss", "aria-label": `Dismiss ${p.file.name}`,
+        onclick: () => dismissPending(c, p),
+      }, "Dismiss"));
+    }
   }
+  const what = p.file
+    ? el("p", { class: "text file-pending", text: `${p.file.name || "file"} · ${formatSize(p.file.size)}` })
+    : el("p", { class: "text", text: p.text });
   return el(
     "li",
     { class: `msg own pending ${p.state}`, dataset: { cmid: p.cmid } },
     el("span", { class: "sender visually-hidden", text: "You: " }),
-    el("p", { class: "text", text: p.text }),
+    what,
     footer,
   );
+}
+
+function dismissPending(c, p) {
+  c.pending.delete(p.cmid);
+  const node = state.pendingNodes.get(p.cmid);
+  if (node) node.remove();
+  state.pendingNodes.delete(p.cmid);
+  $("composer-input").focus();
 }
 
 function showPending(c, p) {
@@ -489,6 +517,7 @@ async function openConv(id) {
   $("members-toggle").setAttribute("aria-expanded", "false");
   $("message-list").replaceChildren();
   $("composer-input").disabled = c.type === 4 || !c.isMember;
+  $("attach").disabled = c.type === 4 || !c.isMember;
   renderTyping();
   renderChatSub();
   renderList();
@@ -539,14 +568,100 @@ function sendFromComposer() {
   attemptSend(c, p);
 }
 
+// pictures and files: each becomes a pending bubble that uploads, then sends a media message
+function sendFiles(files) {
+  const c = state.active && state.convs.get(state.active);
+  if (!c || !files.length) return;
+  if (c.type === 4 || !c.isMember) {
+    showAlert("You cannot send to this conversation.");
+    return;
+  }
+  for (const file of files) {
+    const p = { cmid: uuid(), text: "", file, upload: null, progress: 0, state: "uploading", error: "", retryOnReconnect: false };
+    c.pending.set(p.cmid, p);
+    showPending(c, p);
+    attemptSend(c, p);
+  }
+}
+
+function setUploading(delta) {
+  state.uploading = Math.max(0, state.uploading + delta);
+  const btn = $("attach");
+  btn.setAttribute("aria-disabled", state.uploading ? "true" : "false");
+  btn.textContent = state.uploading ? "Uploading…" : "Attach";
+}
+
+function showProgress(c, p) {
+  const node = state.active === c.id && state.pendingNodes.get(p.cmid);
+  if (!node) return;
+  const pct = Math.round(p.progress * 100);
+  const bar = node.querySelector("progress");
+  const text = node.querySelector(".receipt");
+  if (bar) bar.value = pct;
+  if (text) text.textContent = `Uploading… ${pct}%`;
+}
+
+// uploads run one after another; on success p.upload holds the file's description
+function uploadFor(c, p) {
+  p.state = "uploading";
+  p.progress = 0;
+  p.error = "";
+  p.retryOnReconnect = false;
+  showPending(c, p);
+  const job = state.uploads.then(async () => {
+    if (!c.pending.has(p.cmid)) return; // dismissed while waiting
+    setUploading(1);
+    try {
+      const desc = await uploadFile(state.api, p.file, {
+        onProgress: (fraction) => {
+          p.progress = fraction;
+          showProgress(c, p);
+        },
+      });
+      p.upload = desc;
+      p.contentType = CONTENT_TYPE_OF_KIND[desc.kind] || 105;
+      state.files.seed(desc);
+    } catch (err) {
+      p.state = "failed";
+      p.refused = err.status === 413 || err.status === 400;
+      const code = err.code > 0 ? ` (code ${err.code})` : "";
+      p.error = `Not sent: ${err.message}${code}.`;
+      showPending(c, p);
+      showAlert(`Could not upload “${p.file.name}”: ${err.message}${code}.`);
+    } finally {
+      setUploading(-1);
+    }
+  });
+  state.uploads = job.catch(() => {});
+  return job;
+}
+
+// what a media message holds once the server has added the file's description
+function fileContent(p) {
+  const d = p.upload;
+  const out = { file_id: d.file_id, url: d.url, name: d.name, size: d.size, mime_type: d.content_type, kind: d.kind };
+  if (d.width != null) {
+    out.width = d.width;
+    out.height = d.height;
+  }
+  if (d.thumbnail_url) out.thumbnail_url = d.thumbnail_url;
+  if (p.contentType === 105) out.file_name = d.name;
+  return out;
+}
+
 async function attemptSend(c, p) {
+  if (p.file && !p.upload) {
+    await uploadFor(c, p);
+    if (!p.upload) return;
+  }
   p.state = "sending";
   p.error = "";
   p.retryOnReconnect = false;
   showPending(c, p);
-  const content = { content: p.text };
+  const contentType = p.upload ? p.contentType : 101;
+  const content = p.upload ? { file_id: p.upload.file_id } : { content: p.text };
   // a retry sends the SAME client_msg_id: if the first try was stored, the server answers with it
-  const data = { client_msg_id: p.cmid, session_type: c.type, content_type: 101, content };
+  const data = { client_msg_id: p.cmid, session_type: c.type, content_type: contentType, content };
   if (c.type === 3) data.group_id = c.groupId;
   else data.recv_id = c.peerId;
   try {
@@ -559,7 +674,8 @@ async function attemptSend(c, p) {
     const m = {
       server_msg_id: ack.server_msg_id, client_msg_id: p.cmid, conversation_id: c.id, seq: ack.seq,
       send_id: state.me, recv_id: c.type === 1 ? c.peerId : "", group_id: c.groupId || "", session_type: c.type,
-      content_type: 101, content, send_time: ack.send_time, status: 2, sender_nickname: state.meName,
+      content_type: contentType, content: p.upload ? fileContent(p) : content, send_time: ack.send_time, status: 2,
+      sender_nickname: state.meName,
     };
     addMessages(c, [m]);
     if (state.active === c.id) scrollToBottom();
@@ -704,6 +820,7 @@ async function onConnected() {
       c.readSeq = Math.max(c.readSeq, s.read_seq);
       c.minSeq = s.min_seq || 0;
     }
+    if (state.files) state.files.retryFailed($("message-list"));
     const work = [];
     for (const c of state.convs.values()) if (c.loaded) work.push(catchUp(c));
     await Promise.all(work);
@@ -806,6 +923,7 @@ function resetState() {
 async function start(token) {
   resetState(); // a new sign-in in the same tab starts from nothing
   state.api = new Api(cfg.api, token);
+  state.files = new FileLinks(state.api);
   let me;
   try {
     me = await state.api.get("users/me");
@@ -947,6 +1065,26 @@ function wire() {
     }
   });
   $("composer-input").addEventListener("input", onComposerInput);
+  $("composer-input").addEventListener("paste", (ev) => {
+    const files = [...((ev.clipboardData && ev.clipboardData.files) || [])];
+    if (!files.length) return;
+    ev.preventDefault();
+    sendFiles(files);
+  });
+  $("attach").addEventListener("click", () => {
+    if ($("attach").getAttribute("aria-disabled") === "true") {
+      announce("An upload is still running; wait for it to finish.");
+      return;
+    }
+    $("attach-input").click();
+  });
+  $("attach-input").addEventListener("change", () => {
+    const files = [...$("attach-input").files];
+    $("attach-input").value = "";
+    sendFiles(files);
+    $("composer-input").focus();
+  });
+  wireDrop();
   $("composer-input").addEventListener("blur", stopTyping);
   $("messages").addEventListener("scroll", () => {
     const c = state.active && state.convs.get(state.active);
@@ -957,6 +1095,29 @@ function wire() {
     const open = $("members").hidden;
     $("members").hidden = !open;
     $("members-toggle").setAttribute("aria-expanded", String(open));
+  });
+}
+
+// files dropped on the open conversation are sent like picked ones
+function wireDrop() {
+  const view = $("chat-view");
+  const hint = $("drop-hint");
+  const hasFiles = (ev) => ev.dataTransfer && [...ev.dataTransfer.types].includes("Files");
+  const canSend = () => !$("attach").disabled;
+  view.addEventListener("dragover", (ev) => {
+    if (!hasFiles(ev) || !canSend()) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = "copy";
+    hint.hidden = false;
+  });
+  view.addEventListener("dragleave", (ev) => {
+    if (!view.contains(ev.relatedTarget)) hint.hidden = true;
+  });
+  view.addEventListener("drop", (ev) => {
+    hint.hidden = true;
+    if (!hasFiles(ev) || !canSend()) return;
+    ev.preventDefault();
+    sendFiles([...ev.dataTransfer.files]);
   });
 }
 

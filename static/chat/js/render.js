@@ -1,5 +1,9 @@
 // DOM helpers and how each kind of message looks. User text only ever goes in as text
-// nodes (never as HTML), and links only when they are http(s).
+// nodes (never as HTML), and links only when they are http(s). Nothing is loaded from
+// another server: pictures elsewhere are shown as links; this server's files get signed
+// links from files.js (elements marked `data-file-id`).
+
+import { fileIdOf, formatSize, isOwnUrl } from "./files.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -135,6 +139,63 @@ function thumbUrl(c) {
   );
 }
 
+const MEDIA_WORD = { 102: "Picture", 103: "Voice message", 104: "Video", 105: "File" };
+
+function mediaName(type, c) {
+  return c.file_name || c.name || MEDIA_WORD[type];
+}
+
+function mediaLabel(type, c) {
+  const name = mediaName(type, c);
+  const parts = [name === MEDIA_WORD[type] ? name : `${MEDIA_WORD[type]}: ${name}`];
+  if (c.duration) parts.push(`${c.duration} s`);
+  const size = formatSize(c.size || c.file_size);
+  if (size) parts.push(size);
+  return parts.join(" · ");
+}
+
+// pictures, voice, video and files: this server's files through signed links
+// (`data-file-id`, filled in by FileLinks.hydrate), same-origin URLs as they are, and
+// URLs elsewhere only as a link that says where it goes
+function media(type, c) {
+  const url = mediaUrl(c);
+  const fileId = fileIdOf(c);
+  const label = mediaLabel(type, c);
+  if (!url) return el("p", { class: "text", text: label });
+  const own = isOwnUrl(url);
+  const signed = own && fileId ? { "data-file-id": fileId } : {};
+  const direct = own && !fileId ? url : undefined;
+  if (!own) {
+    const host = new URL(url).host;
+    return el("div", { class: "media" },
+      el("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "file external" }, `${label} (link to ${host})`));
+  }
+  if (type === 102) {
+    const thumb = thumbUrl(c);
+    const size = fitBox(c.width, c.height);
+    const name = mediaName(type, c);
+    return el("div", { class: "media" },
+      el("a", { ...signed, href: direct, target: "_blank", rel: "noopener noreferrer", class: "picture",
+        "aria-label": `${name === "Picture" ? "Picture" : `Picture ${name}`}: open full size` },
+        el("img", { ...signed, src: fileId ? undefined : isOwnUrl(thumb) ? thumb : direct, alt: name === "Picture" ? "Picture" : name,
+          width: size ? size.w : undefined, height: size ? size.h : undefined })));
+  }
+  const box = el("div", { class: "media" });
+  if (type === 103) box.append(el("audio", { ...signed, src: direct, controls: true, preload: "none", "aria-label": label }));
+  if (type === 104) box.append(el("video", { ...signed, src: direct, controls: true, preload: "metadata", "aria-label": label }));
+  box.append(el("a", { ...signed, href: direct, class: "file", download: mediaName(type, c) }, label));
+  return box;
+}
+
+// a picture's thumbnail size (at most 240 × 240) so the list does not jump when it loads
+function fitBox(width, height) {
+  const w = Number(width);
+  const h = Number(height);
+  if (!(w > 0 && h > 0)) return null;
+  const scale = Math.min(1, 240 / w, 240 / h);
+  return { w: Math.max(1, Math.round(w * scale)), h: Math.max(1, Math.round(h * scale)) };
+}
+
 // the body of a bubble
 export function body(msg) {
   const c = msg.content || {};
@@ -149,30 +210,11 @@ export function body(msg) {
       const quoted = c.quote_message ? preview(c.quote_message) : "";
       return el("div", {}, el("blockquote", { text: quoted }), el("p", { class: "text", text: c.text || "" }));
     }
-    case 102: {
-      const url = mediaUrl(c);
-      const thumb = thumbUrl(c);
-      if (!url) return el("p", { class: "text", text: "[Picture]" });
-      return el(
-        "a",
-        { href: url, target: "_blank", rel: "noopener noreferrer", class: "picture" },
-        el("img", { src: thumb, alt: c.file_name || "Picture (opens full size)", loading: "lazy" }),
-      );
-    }
+    case 102:
     case 103:
     case 104:
-    case 105: {
-      const url = mediaUrl(c);
-      const label =
-        msg.content_type === 105
-          ? `File: ${c.file_name || "download"}`
-          : msg.content_type === 104
-            ? "Video"
-            : `Voice message${c.duration ? ` (${c.duration} s)` : ""}`;
-      const size = c.file_size || c.size ? ` · ${Math.ceil((c.file_size || c.size) / 1024)} KiB` : "";
-      if (!url) return el("p", { class: "text", text: label });
-      return el("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "file", download: "" }, label + size);
-    }
+    case 105:
+      return media(msg.content_type, c);
     case 108:
       return el("p", { class: "text", text: `Contact card: ${c.user_id || ""}` });
     case 109:
