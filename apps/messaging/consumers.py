@@ -24,7 +24,7 @@ from django.conf import settings
 from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, token_check, token_decode
+from apps.accounts.tokens import TokenClaims, kick_code, token_decode, token_holder_check
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
 from apps.messaging import delivery, housekeeping, protocol, selectors, services
@@ -44,13 +44,32 @@ def connection_count() -> int:
 
 def _validate(claims: TokenClaims) -> tuple[str, str]:
     """Revocation status and the user's (nickname, face_url); the one DB hop at connect."""
-    token_check(claims)
     row = User.objects.filter(user_id=claims.user_id).values_list("nickname", "face_url", "is_banned").first()
-    if row is None:
-        raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
-    if row[2]:
-        raise DomainError(Code.TOKEN_KICKED, "the user is banned")
+    token_holder_check(claims, user_exists=row is not None, user_banned=row is not None and row[2])
+    assert row is not None  # noqa: S101 - token_holder_check refused a missing user
     return row[0], row[1]
+
+
+def _peer_gone_errors() -> tuple[type[BaseException], ...]:
+    """What the servers raise when the application writes to a socket its peer already closed
+    (daphne: autobahn's ``Disconnected``; uvicorn: ``ClientDisconnected``, an ``OSError``)."""
+    errors: list[type[BaseException]] = [ConnectionError]
+    try:
+        from autobahn.exception import Disconnected
+
+        errors.append(Disconnected)
+    except ImportError:  # not under daphne
+        pass
+    try:
+        from uvicorn.protocols.utils import ClientDisconnected
+
+        errors.append(ClientDisconnected)
+    except ImportError:  # not under uvicorn
+        pass
+    return tuple(errors)
+
+
+_PEER_GONE = _peer_gone_errors()
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -61,6 +80,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     face_url = ""
     _closed = False
     _counted = False
+    _peer_gone = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def send_unless_gone(message: dict[str, Any]) -> None:
+            # A peer that closed its socket is normal (a phone loses signal, a tab closes): the
+            # reply or push meant for it is dropped quietly; the disconnect event follows.
+            if self._peer_gone:
+                return
+            try:
+                await send(message)
+            except _PEER_GONE:
+                self._peer_gone = True
+                log.debug("peer of %s closed its socket; %s dropped", self.user_id, message.get("type"))
+
+        await super().__call__(scope, receive, send_unless_gone)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -347,7 +381,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             reason = str(event.get("reason") or "kicked")
             await self.send(
                 text_data=protocol.reply(
-                    None, "kicked", int(Code.TOKEN_KICKED), "this session was ended", {"reason": reason}
+                    None, "kicked", int(kick_code(reason)), "this session was ended", {"reason": reason}
                 )
             )
             await self._close(protocol.CLOSE_KICKED, "kicked")
