@@ -174,6 +174,8 @@ def _harden_twisted() -> None:
         self._im_refused = True
         self.dataReceived = lambda data: None
         self.lineReceived = lambda line: None
+        self.rawDataReceived = lambda data: None
+        self.allContentReceived = lambda: None  # the refused request never reaches the application
         self.transport.write(raw_response(code, msg))
         self.loseConnection()
 
@@ -245,7 +247,8 @@ def _harden_uvicorn() -> None:
 
     def data_received(self: Any, data: bytes) -> None:
         if not getattr(self, "_im_in_body", False):
-            self._im_head_seen = getattr(self, "_im_head_seen", 0) + len(data)
+            end = data.find(b"\r\n\r\n")  # what follows the head is body: not counted here
+            self._im_head_seen = getattr(self, "_im_head_seen", 0) + (len(data) if end < 0 else end)
             if self._im_head_seen > head_budget:
                 self._im_refusal = header_error()
                 self.send_400_response("")
