@@ -59,6 +59,13 @@ def body_error() -> tuple[Code, str]:
     return Code.BODY_TOO_LARGE, f"the request body is limited to {settings.IM_HTTP_MAX_BODY_BYTES} bytes"
 
 
+def ws_transport_cap() -> int:
+    """The largest websocket message a server buffers at all: 16 × ``IM_WS_MAX_FRAME_BYTES``
+    (1 MiB by default). Between the two the gateway answers 1603 and keeps the connection; beyond
+    it the server closes the connection with 1009 (message too big) without buffering the rest."""
+    return 16 * int(settings.IM_WS_MAX_FRAME_BYTES)
+
+
 def raw_response(code: Code, msg: str) -> bytes:
     """A whole HTTP/1.1 response (for the servers' parsers, which have no ASGI app to answer with)."""
     status = http_status(code)
@@ -208,6 +215,20 @@ def _harden_twisted() -> None:
             return
         original_chunk(self, data)
 
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:  # Twisted without daphne
+        WebSocketFactory = None  # noqa: N806
+    if WebSocketFactory is not None:
+        original_factory_init = WebSocketFactory.__init__
+
+        def factory_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_factory_init(self, *args, **kwargs)
+            cap = ws_transport_cap()
+            self.setProtocolOptions(maxFramePayloadSize=cap, maxMessagePayloadSize=cap)
+
+        WebSocketFactory.__init__ = factory_init
+
     channel.lineLengthExceeded = line_length_exceeded
     channel._respondToBadRequestAndDisconnect = bad_request
     channel.allHeadersReceived = all_headers_received
@@ -228,6 +249,18 @@ def _harden_uvicorn() -> None:
         self.transport.close()
 
     h11_impl.H11Protocol.send_400_response = send_400_response
+    for module_name in ("websockets_impl", "websockets_sansio_impl", "wsproto_impl"):
+        try:
+            module = __import__(f"uvicorn.protocols.websockets.{module_name}", fromlist=["WebSocketProtocol"])
+        except ImportError:  # that websocket library is not installed
+            continue
+        ws_proto = next(
+            (getattr(module, n) for n in ("WebSocketProtocol", "WebSocketsSansIOProtocol", "WSProtocol") if hasattr(module, n)),
+            None,
+        )
+        if ws_proto is None or getattr(ws_proto, "_im_limits", False):
+            continue
+        _cap_uvicorn_ws(ws_proto)
     if httptools_impl is None:
         return
     proto = httptools_impl.HttpToolsProtocol
@@ -287,3 +320,14 @@ def _harden_uvicorn() -> None:
     proto.on_header = on_header
     proto.send_400_response = send_400_response
     proto._im_limits = True
+
+
+def _cap_uvicorn_ws(ws_proto: Any) -> None:
+    original_init = ws_proto.__init__
+
+    def init(self: Any, config: Any, *args: Any, **kwargs: Any) -> None:
+        config.ws_max_size = min(int(config.ws_max_size), ws_transport_cap())
+        original_init(self, config, *args, **kwargs)
+
+    ws_proto.__init__ = init
+    ws_proto._im_limits = True

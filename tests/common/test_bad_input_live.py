@@ -203,3 +203,32 @@ def test_a_disconnect_storm_leaves_no_error_in_the_log(node):
     asyncio.run(storm())
     time.sleep(2)  # the server notices the vanished sockets and finishes the replies it had begun
     _server_log_is_clean(node)
+
+
+def test_websocket_frames_over_the_limits(node):
+    admin = _post(node, "/api/v1/auth/admin-token", {"secret": SECRET, "user_id": "imAdmin"})["token"]
+    _post(node, "/api/v1/users", {"users": [{"user_id": "big"}]}, admin)
+    token = _post(node, "/api/v1/auth/user-token", {"user_id": "big", "platform_id": 5}, admin)["token"]
+    url = f"{node.ws_url}?token={token}&platform_id=5"
+
+    async def scenario() -> None:
+        async with websockets.connect(url, open_timeout=20, max_size=None) as ws:
+            assert json.loads(await ws.recv())["op"] == "connected"
+            # over IM_WS_MAX_FRAME_BYTES (64 KiB): an error reply, the connection stays
+            await ws.send(json.dumps({"id": 1, "op": "ping", "data": {"pad": "x" * 100_000}}))
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert (reply["id"], reply["code"]) == (None, 1603)
+            await ws.send(json.dumps({"id": 2, "op": "ping", "data": {}}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["code"] == 0
+            # over the server's cap (16 x the frame limit): closed, nothing buffered beyond it
+            await ws.send("x" * 2_000_000)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            # 1009, or a bare TCP close when the server hung up while the client was still writing
+            assert closed.value.rcvd is None or closed.value.rcvd.code == 1009, closed.value
+        async with websockets.connect(url, open_timeout=20) as ws:  # the node still serves
+            assert json.loads(await ws.recv())["op"] == "connected"
+
+    asyncio.run(scenario())
+    time.sleep(0.5)
+    _server_log_is_clean(node)
