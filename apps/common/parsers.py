@@ -1,27 +1,27 @@
-"""The JSON request parser: orjson, which refuses nesting deeper than 1024 levels.
+"""The JSON request parser: DRF's, bounded in size and in depth.
 
-DRF's own parser used the standard library, whose decoder recursed until a body of
-1,500 ``[`` raised ``RecursionError`` (a 500). orjson answers such a body, like any
-other malformed one, with a parse error (400, code 1001). It also refuses ``NaN`` and
-``Infinity``, which no field here accepts. It reads at most ``DATA_UPLOAD_MAX_MEMORY_SIZE``
-(``IM_HTTP_MAX_BODY_BYTES``) bytes: a longer body is 413, code 1007 (the ASGI servers refuse
-it before it is read: ``imserver.limits``).
+DRF's own parser reads the whole body, however long (``DATA_UPLOAD_MAX_MEMORY_SIZE`` is
+not checked on that path), and the standard library's decoder recursed until a body of
+1,500 ``[`` raised ``RecursionError``, a 500. This one reads at most
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``IM_HTTP_MAX_BODY_BYTES``) bytes, a longer body being
+413 with code 1007 (under daphne and uvicorn the server refuses it before it is read:
+``imserver.limits``), and answers a body nested deeper than the decoder can go like any
+other malformed one: 400, code 1001. Integers of any size stay exact (the content checks
+refuse those that cannot be stored).
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
 
 
-class JSONParser(BaseParser):
-    media_type = "application/json"
-
+class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if stream is None:
@@ -31,6 +31,6 @@ class JSONParser(BaseParser):
         if limit is not None and len(raw) > limit:
             raise RequestDataTooBig("request body exceeded DATA_UPLOAD_MAX_MEMORY_SIZE")
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            return super().parse(io.BytesIO(raw), media_type, parser_context or {})
+        except RecursionError as exc:  # the decoder's own guard: raised cleanly, nothing half-built kept
+            raise ParseError("JSON parse error - nested too deeply") from exc
