@@ -2,13 +2,9 @@
 
 Three limits, each answered with a ``{"code", "msg"}`` body and ``Connection: close``:
 
-==========================  =========  ====  =====
-limit                       setting    HTTP  code
-==========================  =========  ====  =====
-request target (path+query) ``IM_HTTP_MAX_URL_BYTES``     414  1008
-request line + all headers  ``IM_HTTP_MAX_HEADER_BYTES``  431  1009
-request body                ``IM_HTTP_MAX_BODY_BYTES``    413  1007
-==========================  =========  ====  =====
+- the request target (path and query string): ``IM_HTTP_MAX_URL_BYTES``, 414, code 1008;
+- the request line and all headers: ``IM_HTTP_MAX_HEADER_BYTES``, 431, code 1009;
+- the request body: ``IM_HTTP_MAX_BODY_BYTES``, 413, code 1007.
 
 :class:`RequestLimitsMiddleware` (ASGI) checks them for every server: a declared
 ``Content-Length`` over the limit is refused before a byte of the body is read, and a
@@ -25,6 +21,9 @@ so the servers are taught the same limits where they parse requests
 - uvicorn's httptools parser buffered a request line or headers of any size. Its
   protocol now counts them as they are parsed and answers 414/431; its "invalid HTTP
   request" answer (h11 and httptools) is JSON too.
+
+Websocket messages are capped in both servers at :func:`ws_transport_cap` (16 times
+``IM_WS_MAX_FRAME_BYTES``); up to it the gateway answers an oversized frame itself (1603).
 """
 
 from __future__ import annotations
