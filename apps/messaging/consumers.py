@@ -160,7 +160,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         _connections += 1
         self._counted = True
         await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
-        await self._presence("presence_connect")
+        # "connected" goes out before anything else can: a node push may reach this connection
+        # from the moment it is registered, and the presence update below awaits Redis
         await self.send(
             text_data=protocol.reply(
                 None,
@@ -168,6 +169,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": now_ms()},
             )
         )
+        await self._presence("presence_connect")
 
     async def disconnect(self, code: int) -> None:
         global _connections
