@@ -81,6 +81,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     _closed = False
     _counted = False
     _peer_gone = False
+    _early_pushes: list[str] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         async def send_unless_gone(message: dict[str, Any]) -> None:
@@ -159,9 +160,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.last_rx = time.monotonic()  # idle from here on: the handshake's own time does not count
         _connections += 1
         self._counted = True
+        # node pushes may come from the moment the connection is registered: they are held
+        # back until the client has its "connected" frame, which always comes first
+        self._early_pushes = []
         await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
-        # "connected" goes out before anything else can: a node push may reach this connection
-        # from the moment it is registered, and the presence update below awaits Redis
+        await self._presence("presence_connect")
         await self.send(
             text_data=protocol.reply(
                 None,
@@ -169,7 +172,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": now_ms()},
             )
         )
-        await self._presence("presence_connect")
+        early, self._early_pushes = self._early_pushes, None
+        for frame in early:
+            await self.push_local(frame)
 
     async def disconnect(self, code: int) -> None:
         global _connections
@@ -370,7 +375,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def push_local(self, frame: str) -> None:
         """A node push (group fan-out) for this connection's user."""
-        if self.user_id is not None and not self._closed:
+        if self._early_pushes is not None:
+            self._early_pushes.append(frame)
+        elif self.user_id is not None and not self._closed:
             await self.send(text_data=frame)
 
     async def presence_change(self, event: dict[str, Any]) -> None:
