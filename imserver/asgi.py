@@ -9,17 +9,18 @@ django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from apps.files.limits import UploadLimit  # noqa: E402
 from imserver.gctuning import tune_gc_for_server  # noqa: E402
 from imserver.http import PersistentConnectionASGIHandler  # noqa: E402
+from imserver.limits import RequestLimitsMiddleware, apply_server_limits  # noqa: E402
 from imserver.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": UploadLimit(PersistentConnectionASGIHandler()),
+        "http": RequestLimitsMiddleware(PersistentConnectionASGIHandler()),
         # Token auth is in the query string or subprotocol (not cookies), so any origin may connect.
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
 
+apply_server_limits()  # the URL, header and body limits, also where the server parses requests
 tune_gc_for_server()  # last: everything loaded so far is frozen out of the collector's scans

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from here: /api/docs/ works offline
     "apps.common",
     "apps.accounts",
     "apps.audit",
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.integrations.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # error pages under /api/ (404, 405, 400, 500; DEBUG on or off) become {"code", "msg"}
+    "apps.common.middleware.ApiErrorsMiddleware",
     # whitenoise, async-capable: with it every middleware here runs in async mode under ASGI
     "apps.common.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -210,12 +213,22 @@ if IM_BEHIND_TLS_PROXY:
 # health probes and metrics answer over plain HTTP too (a load balancer or scraper reaches each node directly)
 SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 
+# ----------------------------------------------------------------- HTTP limits
+# answered with JSON before Django reads a request (imserver.limits): 413 / 414 / 431
+IM_HTTP_MAX_BODY_BYTES = env_int("IM_HTTP_MAX_BODY_BYTES", 2_621_440, minimum=65_536)
+IM_HTTP_MAX_URL_BYTES = env_int("IM_HTTP_MAX_URL_BYTES", 8192, minimum=1024)
+IM_HTTP_MAX_HEADER_BYTES = env_int("IM_HTTP_MAX_HEADER_BYTES", 32_768, minimum=4096)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IM_HTTP_MAX_BODY_BYTES
+# query-string and form fields per request (Django's default), answered with 400 / 1001
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
 # -------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "apps.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.OffsetPagination",
@@ -245,6 +258,9 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # ----------------------------------------------------------------------- imserver

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -49,7 +50,10 @@ async def main() -> None:
     parser.add_argument("--admin", default="imAdmin")
     args = parser.parse_args()
 
-    admin = rest(args.base, "/auth/admin-token", {"secret": args.secret, "user_id": args.admin})["token"]
+    answer = rest(args.base, "/auth/admin-token", {"secret": args.secret, "user_id": args.admin})
+    if "token" not in answer:
+        raise SystemExit(f"chat_demo: no admin token: {answer.get('code')} {answer.get('msg')} (check --secret and --admin)")
+    admin = answer["token"]
     reg = rest(args.base, "/users", {"users": [{"user_id": "alice", "nickname": "Alice"}, {"user_id": "bob", "nickname": "Bob"}]}, admin)
     print("register:", reg.get("msg") or "ok")
     tokens = {u: rest(args.base, "/auth/user-token", {"user_id": u, "platform_id": 5}, admin)["token"] for u in ("alice", "bob")}
@@ -73,5 +77,16 @@ async def main() -> None:
         print("bob pulls", len(pulled["data"]["messages"]), "message(s), is_end =", pulled["data"]["is_end"])
 
 
+def run() -> int:
+    try:
+        asyncio.run(main())
+    except (urllib.error.URLError, OSError) as exc:  # no server there (refused, unreachable, timed out)
+        reason = getattr(exc, "reason", None) or exc
+        print(f"chat_demo: cannot reach the imserver: {reason} (is it running? start it with ./scripts/serve.sh)",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(run())

@@ -68,6 +68,30 @@ def test_bootstrap_creates_operator_and_admin_users(capsys):
     assert User.objects.filter(is_superuser=True).count() == 1
 
 
+@pytest.mark.django_db
+def test_bootstrap_says_how_to_log_in_on_every_run(capsys):
+    call_command("im_bootstrap")
+    first = capsys.readouterr().out
+    assert "operator login: operator / " in first
+    call_command("im_bootstrap")
+    second = capsys.readouterr().out
+    assert "operator login: operator, with the password shown at the first run" in second
+    assert "manage.py changepassword operator" in second
+
+
+def test_chat_demo_without_a_server_prints_one_line_and_fails():
+    from tests.support.processes import free_port
+
+    run = subprocess.run(
+        [sys.executable, "scripts/chat_demo.py", "--base", f"http://127.0.0.1:{free_port()}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr + run.stdout
+    lines = (run.stderr + run.stdout).strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the imserver" in lines[0], lines
+
+
 def _settings_knobs() -> set[str]:
     import re
 

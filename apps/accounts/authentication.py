@@ -12,7 +12,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, token_validate
+from apps.accounts.tokens import TokenClaims, token_decode, token_holder_check
 from apps.common.errors import Code, DomainError
 
 
@@ -47,12 +47,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise DomainError(Code.TOKEN_INVALID, "Authorization header must be 'Bearer <token>'")
-        claims = token_validate(parts[1].decode("latin-1"))
+        claims = token_decode(parts[1].decode("latin-1"))
         user = _user_by_id(claims.user_id)
-        if user is None:
-            raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
-        if user.is_banned:
-            raise DomainError(Code.USER_BANNED)
+        token_holder_check(claims, user_exists=user is not None, user_banned=user is not None and user.is_banned)
+        assert user is not None  # noqa: S101 - token_holder_check refused a missing user
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:

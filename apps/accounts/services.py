@@ -234,7 +234,7 @@ def user_ban(*, user: User, actor: User | None, reason: str = "", ip: str | None
     """Ban: no new tokens, every live token kicked, connections closed."""
     User.objects.filter(pk=user.pk).update(is_banned=True, banned_reason=reason[:255])
     user.is_banned, user.banned_reason = True, reason[:255]
-    tokens_revoke(user=user, platform_id=None, actor=actor, reason=reason, audit=False)
+    tokens_revoke(user=user, platform_id=None, actor=actor, action="user.ban", reason=reason, audit=False)
     audit_record(
         actor=_actor(actor), action="user.ban", target_type="user", target_id=user.user_id,
         details={"reason": reason}, ip=ip,

@@ -86,11 +86,28 @@ def token_validate(token: str) -> TokenClaims:
     return token_check(token_decode(token))
 
 
+def token_holder_check(claims: TokenClaims, *, user_exists: bool, user_banned: bool) -> TokenClaims:
+    """The one rule every transport (REST, websocket) applies to a decoded token and its user:
+    a user that no longer exists is 1507, a banned user is 1103 (whatever became of the token:
+    a ban also kicks it), then the token's own status (1506 kicked, 1507 unknown)."""
+    if not user_exists:
+        raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
+    if user_banned:
+        raise DomainError(Code.USER_BANNED, "the user is banned")
+    return token_check(claims)
+
+
+def kick_code(reason: str) -> Code:
+    """The code a live connection is told when its token is kicked: a ban says 1103, like
+    every later request of the banned user; a logout or a newer login says 1506."""
+    return Code.USER_BANNED if reason == "ban" else Code.TOKEN_KICKED
+
+
 def token_check(claims: TokenClaims) -> TokenClaims:
     """Check the revocation status of already decoded claims (1506/1507)."""
     status = _token_status(claims)
     if status == _UNKNOWN:
         raise DomainError(Code.TOKEN_UNKNOWN, "token is not known to this server")
     if status == TokenStatus.KICKED:
-        raise DomainError(Code.TOKEN_KICKED, "token was revoked (logged out, kicked by a newer login, or banned)")
+        raise DomainError(Code.TOKEN_KICKED, "token was revoked (logged out or kicked by a newer login)")
     return claims

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
@@ -56,6 +57,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(_body(Code.BODY_TOO_LARGE, f"the request body is limited to {limit} bytes"), status=413)
+    if isinstance(exc, SuspiciousOperation):  # too many query-string/form fields or files, a bad multipart
+        set_rollback()
+        return Response(_body(Code.BAD_ARGS, str(exc) or "bad request"), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

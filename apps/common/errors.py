@@ -20,6 +20,9 @@ class Code(IntEnum):
     NOT_FOUND = 1004
     RATE_LIMITED = 1005
     NOT_AUTHENTICATED = 1006
+    BODY_TOO_LARGE = 1007
+    URL_TOO_LONG = 1008
+    HEADERS_TOO_LARGE = 1009
     USER_NOT_FOUND = 1101
     ALREADY_REGISTERED = 1102
     USER_BANNED = 1103
@@ -65,6 +68,9 @@ _TABLE: dict[Code, tuple[str, int]] = {
     Code.NOT_FOUND: ("not found", 404),
     Code.RATE_LIMITED: ("too many requests", 429),
     Code.NOT_AUTHENTICATED: ("authentication required", 401),
+    Code.BODY_TOO_LARGE: ("request body too large", 413),
+    Code.URL_TOO_LONG: ("request URL too long", 414),
+    Code.HEADERS_TOO_LARGE: ("request headers too large", 431),
     Code.USER_NOT_FOUND: ("user not found", 404),
     Code.ALREADY_REGISTERED: ("user already registered", 409),
     Code.USER_BANNED: ("user is banned", 403),

@@ -4,6 +4,9 @@
 own is sync-only, so under ASGI every request (API calls included) hopped from the
 event loop to a worker thread and back just to pass it. With this one the whole
 middleware chain is async and only the (sync) view runs in a thread.
+
+``ApiErrorsMiddleware`` turns the HTML error pages Django renders under ``/api/`` (no
+such URL, a wrong method, a crash; with ``DEBUG`` on too) into ``{"code", "msg"}``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from apps.common.errors import Code
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
@@ -41,3 +46,63 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
             return await self.get_response(request)
         # opens the file: off the event loop too
         return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+
+
+_API_PREFIX = "/api/"
+_API_STATUS_CODES = {
+    400: Code.BAD_ARGS,
+    403: Code.NO_PERMISSION,
+    404: Code.NOT_FOUND,
+    405: Code.BAD_ARGS,
+    413: Code.BODY_TOO_LARGE,
+    500: Code.INTERNAL,
+}
+_API_STATUS_TEXT = {
+    400: "bad request",
+    403: "forbidden",
+    404: "no such endpoint",
+    405: "method not allowed",
+    413: "request body too large",
+    500: "internal error",
+}
+
+
+def api_error_json(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """Under ``/api/``, an error page Django rendered (no URL matched, a wrong method on a plain
+    view, a bad request, a crash; with ``DEBUG`` on or off) becomes ``{"code", "msg"}``."""
+    status = response.status_code
+    if status < 400 or not request.path.startswith(_API_PREFIX):
+        return response
+    if (response.get("Content-Type") or "").startswith("application/json") or getattr(response, "streaming", False):
+        return response
+    code = _API_STATUS_CODES.get(status, Code.BAD_ARGS if status < 500 else Code.INTERNAL)
+    msg = _API_STATUS_TEXT.get(status, "request failed")
+    if status == 404:
+        msg = f"no such endpoint: {request.method} {request.path[:200]}"
+    elif status == 405:
+        msg = f"method {(request.method or '')[:20]} not allowed on {request.path[:200]}"
+    replacement = JsonResponse({"code": int(code), "msg": msg}, status=status)
+    if response.has_header("Allow"):
+        replacement["Allow"] = response["Allow"]
+    return replacement
+
+
+class ApiErrorsMiddleware:
+    """Every error answer under ``/api/`` is JSON: see :func:`api_error_json`."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        return api_error_json(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        return api_error_json(request, await self.get_response(request))

@@ -24,7 +24,7 @@ from django.conf import settings
 from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, token_check, token_decode
+from apps.accounts.tokens import TokenClaims, kick_code, token_decode, token_holder_check
 from apps.common import push
 from apps.common.errors import Code, DomainError
 from apps.common.metrics import WS_CONNECTIONS
@@ -58,13 +58,32 @@ def connection_count() -> int:
 
 def _validate(claims: TokenClaims) -> tuple[str, str]:
     """Revocation status and the user's (nickname, face_url); the one DB hop at connect."""
-    token_check(claims)
     row = User.objects.filter(user_id=claims.user_id).values_list("nickname", "face_url", "is_banned").first()
-    if row is None:
-        raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
-    if row[2]:
-        raise DomainError(Code.TOKEN_KICKED, "the user is banned")
+    token_holder_check(claims, user_exists=row is not None, user_banned=row is not None and row[2])
+    assert row is not None  # noqa: S101 - token_holder_check refused a missing user
     return row[0], row[1]
+
+
+def _peer_gone_errors() -> tuple[type[BaseException], ...]:
+    """What the servers raise when the application writes to a socket its peer already closed
+    (daphne: autobahn's ``Disconnected``; uvicorn: ``ClientDisconnected``, an ``OSError``)."""
+    errors: list[type[BaseException]] = [ConnectionError]
+    try:
+        from autobahn.exception import Disconnected
+
+        errors.append(Disconnected)
+    except ImportError:  # not under daphne
+        pass
+    try:
+        from uvicorn.protocols.utils import ClientDisconnected
+
+        errors.append(ClientDisconnected)
+    except ImportError:  # not under uvicorn
+        pass
+    return tuple(errors)
+
+
+_PEER_GONE = _peer_gone_errors()
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -75,6 +94,22 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     face_url = ""
     _closed = False
     _counted = False
+    _peer_gone = False
+    _early_pushes: list[str] | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def send_unless_gone(message: dict[str, Any]) -> None:
+            # A peer that closed its socket is normal (a phone loses signal, a tab closes): the
+            # reply or push meant for it is dropped quietly; the disconnect event follows.
+            if self._peer_gone:
+                return
+            try:
+                await send(message)
+            except _PEER_GONE:
+                self._peer_gone = True
+                log.debug("peer of %s closed its socket; %s dropped", self.user_id, message.get("type"))
+
+        await super().__call__(scope, receive, send_unless_gone)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -140,6 +175,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         _connections += 1
         WS_CONNECTIONS.inc()  # metrics hook
         self._counted = True
+        # node pushes may come from the moment the connection is registered: they are held
+        # back until the client has its "connected" frame, which always comes first
+        self._early_pushes = []
         await housekeeping.register(self)  # idle timeout, presence refresh and node pushes, per process
         await self._presence("presence_connect")
         await self.send(
@@ -149,6 +187,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 data={"user_id": self.user_id, "platform_id": self.platform_id, "server_time": now_ms()},
             )
         )
+        early, self._early_pushes = self._early_pushes, None
+        for frame in early:
+            await self.push_local(frame)
 
     async def disconnect(self, code: int) -> None:
         global _connections
@@ -355,7 +396,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def push_local(self, frame: str) -> None:
         """A node push (group fan-out) for this connection's user."""
-        if self.user_id is not None and not self._closed:
+        if self._early_pushes is not None:
+            self._early_pushes.append(frame)
+        elif self.user_id is not None and not self._closed:
             await self.send(text_data=frame)
 
     async def presence_change(self, event: dict[str, Any]) -> None:
@@ -368,7 +411,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             reason = str(event.get("reason") or "kicked")
             await self.send(
                 text_data=protocol.reply(
-                    None, "kicked", int(Code.TOKEN_KICKED), "this session was ended", {"reason": reason}
+                    None, "kicked", int(kick_code(reason)), "this session was ended", {"reason": reason}
                 )
             )
             await self._close(protocol.CLOSE_KICKED, "kicked")

@@ -17,7 +17,7 @@ from apps.accounts import selectors as account_selectors
 from apps.accounts import services as account_services
 from apps.accounts.models import User
 from apps.accounts.services import IssuedToken
-from apps.accounts.tokens import TokenClaims, token_check, token_decode, token_validate
+from apps.accounts.tokens import TokenClaims, token_decode, token_holder_check
 from apps.common.choices import HandleResult
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
@@ -45,18 +45,21 @@ def token_claims(token: str) -> TokenClaims:
 
 def user_for_token(token: str) -> tuple[User, TokenClaims]:
     """The user a token belongs to, revocation checked (1501/1502/1506/1507, 1103 banned)."""
-    claims = token_validate(token)
-    return user_for_claims(claims), claims
+    claims = token_decode(token)
+    return user_for_claims(claims, check=True), claims
 
 
 def user_for_claims(claims: TokenClaims, *, check: bool = False) -> User:
-    if check:
-        token_check(claims)
+    """The token's user, by the rule every transport applies (1507 gone, 1103 banned; with
+    ``check`` also the token's own status, 1506/1507)."""
     user = User.objects.filter(user_id=claims.user_id).first()
-    if user is None:
+    if check:
+        token_holder_check(claims, user_exists=user is not None, user_banned=user is not None and user.is_banned)
+    elif user is None:
         raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
-    if user.is_banned:
-        raise DomainError(Code.TOKEN_KICKED, "the user is banned")
+    elif user.is_banned:
+        raise DomainError(Code.USER_BANNED, "the user is banned")
+    assert user is not None  # noqa: S101 - refused above
     return user
 
 

@@ -54,6 +54,39 @@ async def test_expired_unknown_and_kicked_tokens_are_refused_with_their_codes(to
     assert (frame["code"], close) == (1506, protocol.CLOSE_AUTH_FAILED)
 
 
+async def test_a_banned_user_gets_1103_at_connect_as_over_rest(tokens, make_user):
+    from rest_framework.test import APIClient
+
+    token = await _tok(tokens, "alice")
+    await database_sync_to_async(User.objects.filter(user_id="alice").update)(is_banned=True)  # token left as is
+    frame, close = await _refused(f"/ws/?token={token}")
+    assert (frame["code"], close) == (1103, protocol.CLOSE_AUTH_FAILED)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rest = await database_sync_to_async(api.get)("/api/v1/users/me")
+    assert rest.json()["code"] == 1103
+
+    # banned through the service: the token is kicked too, and both transports still say 1103
+    token = await _tok(tokens, "bob")
+    bob = await database_sync_to_async(User.objects.get)(user_id="bob")
+    await database_sync_to_async(account_services.user_ban)(user=bob, actor=None, reason="spam")
+    frame, close = await _refused(f"/ws/?token={token}")
+    assert (frame["code"], close) == (1103, protocol.CLOSE_AUTH_FAILED)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rest = await database_sync_to_async(api.get)("/api/v1/users/me")
+    assert (rest.status_code, rest.json()["code"]) == (403, 1103)
+
+
+async def test_a_ban_kicks_a_live_socket_with_1103(tokens):
+    web = await connect(await _tok(tokens, "carol"))
+    carol = await database_sync_to_async(User.objects.get)(user_id="carol")
+    await database_sync_to_async(account_services.user_ban)(user=carol, actor=None, reason="spam")
+    kicked = await web.frame()
+    assert kicked["op"] == "kicked" and kicked["code"] == 1103 and kicked["data"]["reason"] == "ban"
+    closed = await web.comm.receive_output()
+    assert closed["code"] == protocol.CLOSE_KICKED
+
+
 async def test_platform_mismatch_and_bad_platform_are_1602(tokens):
     token = await _tok(tokens, "alice", 5)
     for platform in ("1", "abc", "99"):

@@ -15,7 +15,8 @@ from apps.accounts.services import admin_user_ensure
 class Command(BaseCommand):
     help = (
         "Create the app admin users (IM_ADMIN_USER_IDS) and, if no operator exists, an admin-site "
-        "superuser 'operator' with a random password (printed once). Prints the URLs to open."
+        "superuser 'operator' with a random password (printed once). Prints the URLs to open and, on "
+        "every run, how to log in to the admin."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         if password:
             out(f"              operator login: {options['operator']} / {password}")
             out(f"              (shown once; reset with: manage.py changepassword {options['operator']})")
+        else:
+            names = list(
+                User.objects.filter(is_superuser=True, is_active=True).order_by("pk").values_list("user_id", flat=True)[:3]
+            ) or [options["operator"]]
+            out(f"              operator login: {' or '.join(names)}, with the password shown at the first run")
+            out(f"              (forgot it? .venv/bin/python manage.py changepassword {names[0]})")
         if settings.DEBUG:
             out(f"  chat:       {base}/chat/   (demo sign-in: any user id; DEBUG only)")
         else:
