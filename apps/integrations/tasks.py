@@ -17,7 +17,7 @@ from apps.integrations import webhooks
 
 
 @shared_task(
-    name="integrations.webhook_deliver",
+    name=webhooks.WEBHOOK_DELIVER_TASK,
     acks_late=True,
     autoretry_for=(webhooks.WebhookError, OSError),
     retry_backoff=1,
@@ -30,7 +30,7 @@ def webhook_deliver(env: dict[str, Any]) -> None:
 
 
 @shared_task(
-    name="integrations.message_events",
+    name=webhooks.MESSAGE_EVENTS_TASK,
     acks_late=True,
     autoretry_for=(DatabaseError, ConnectionError, OSError),
     retry_backoff=1,

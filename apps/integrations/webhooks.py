@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
+from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -41,6 +42,11 @@ from apps.messaging.content import USER_CONTENT_TYPES, content_validate
 from apps.messaging.notes import FriendNote, GroupNote
 
 log = logging.getLogger(__name__)
+
+# the Celery entry points (apps/integrations/tasks.py), queued by name so this module does
+# not import the task module that calls it
+WEBHOOK_DELIVER_TASK = "integrations.webhook_deliver"
+MESSAGE_EVENTS_TASK = "integrations.message_events"
 
 SIGNATURE_HEADER = "X-IM-Signature"
 _NS = uuid.UUID("6c1f7a52-8a3c-4f1e-9b0d-1e7f3c5a2b90")
@@ -143,10 +149,9 @@ def dispatch(envs: list[dict[str, Any]]) -> None:
         for env in envs:
             _local_pool.submit(_deliver_with_retries, env)
         return
-    from apps.integrations.tasks import webhook_deliver
-
+    deliver_task = current_app.tasks[WEBHOOK_DELIVER_TASK]
     for env in envs:
-        webhook_deliver.delay(env)
+        deliver_task.delay(env)
 
 
 def emit_on_commit(event: str, data: dict[str, Any], *, event_id: str | None = None) -> None:
@@ -180,10 +185,8 @@ def messages_stored(messages: list[dict[str, Any]]) -> None:
     if _runs_eagerly():
         _local_pool.submit(_message_events_local, messages)
         return
-    from apps.integrations.tasks import message_events
-
     try:
-        message_events.delay(messages)
+        current_app.tasks[MESSAGE_EVENTS_TASK].delay(messages)
     except Exception:
         log.exception("message events for %d messages could not be queued", len(messages))
 
