@@ -87,8 +87,10 @@ def api_error_json(request: HttpRequest, response: HttpResponseBase) -> HttpResp
     return replacement
 
 
-class ApiErrorsMiddleware:
-    """Every error answer under ``/api/`` is JSON: see :func:`api_error_json`."""
+class ResponseMiddleware:
+    """A middleware that only looks at (or replaces) the response, in sync and async stacks
+    alike, without the thread hop Django's ``MiddlewareMixin`` takes in async mode:
+    subclasses define :meth:`process_response`."""
 
     sync_capable = True
     async_capable = True
@@ -102,7 +104,17 @@ class ApiErrorsMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        return api_error_json(request, self.get_response(request))
+        return self.process_response(request, self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        return api_error_json(request, await self.get_response(request))
+        return self.process_response(request, await self.get_response(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        raise NotImplementedError
+
+
+class ApiErrorsMiddleware(ResponseMiddleware):
+    """Every error answer under ``/api/`` is JSON: see :func:`api_error_json`."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        return api_error_json(request, response)
