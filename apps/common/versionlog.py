@@ -82,7 +82,7 @@ def record_many(kind: str, owners: Iterable[str], item_id: str, op: int) -> dict
     return _bump(kind, {o: [(item_id, op)] for o in owners})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: no savepoint of its own
 def _bump(kind: str, changes: dict[str, list[tuple[str, int]]]) -> dict[str, int]:
     owners = sorted(o for o, items in changes.items() if items)  # one lock order for every writer
     if not owners:
@@ -119,6 +119,8 @@ def _bump(kind: str, changes: dict[str, list[tuple[str, int]]]) -> dict[str, int
     for o in owners:
         if versions[o] % TRIM_EVERY == 0:
             _trim_list(kind, o)
+    # now (a reader until the commit re-reads the old head from the database) and after commit
+    cache.delete_many([version_key(kind, o) for o in owners])
     on_commit(lambda: publish(kind, versions))
     return versions
 
