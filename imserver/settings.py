@@ -341,6 +341,9 @@ IM_SEND_RATE_BURST = env_int("IM_SEND_RATE_BURST", 10, minimum=0)
 # relations and groups: hot read state (blacklist, friendship, membership, mutes) cached
 # for this many seconds; every change invalidates its keys, the TTL bounds a racing re-cache
 IM_RELATION_CACHE_SECONDS = env_int("IM_RELATION_CACHE_SECONDS", 300, minimum=1)
+# incremental sync (apps/common/versionlog.py): log entries kept per list (friends, joined groups,
+# group members, conversations); a client whose version is older than the kept ones gets the full list
+IM_VERSION_LOG_KEEP = env_int("IM_VERSION_LOG_KEEP", 1000, minimum=1)
 
 # files (apps/files; docs/integrations.md): uploads up to this size (413 beyond, refused before the body is read)
 IM_UPLOAD_MAX_BYTES = env_int("IM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record
+from apps.common import versionlog
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.groups import selectors
@@ -145,6 +146,38 @@ def _status_changed(group_id: str) -> None:
     invalidate([selectors.status_key(group_id)])
 
 
+# ------------------------------------------------------------ version log (incremental sync)
+def _log_membership(group_id: str, user_ids: list[str], op: int) -> None:
+    """Members joined (``INSERT``) or left (``DELETE``): the group's member list and each one's joined groups."""
+    if user_ids:
+        versionlog.record(versionlog.MEMBERS, group_id, [(u, op) for u in user_ids])
+        versionlog.record_many(versionlog.GROUPS, user_ids, group_id, op)
+
+
+def _log_member_update(group_id: str, user_ids: list[str], *, joined_groups: bool) -> None:
+    """Member rows changed (role, mute, in-group nickname); ``joined_groups``: the members' own
+    joined-groups rows show the change too (role and mute do)."""
+    versionlog.record(versionlog.MEMBERS, group_id, [(u, versionlog.UPDATE) for u in user_ids])
+    if joined_groups:
+        versionlog.record_many(versionlog.GROUPS, user_ids, group_id, versionlog.UPDATE)
+
+
+def _log_group_update(group: Group) -> None:
+    """The group's own info changed: an update in every member's joined-groups list."""
+    members = cast(list[str], list(GroupMember.objects.filter(group=group).values_list("user_id", flat=True)))
+    versionlog.record_many(versionlog.GROUPS, members, group.group_id, versionlog.UPDATE)
+
+
+def member_profile_changed(*, user: User, fields: list[str]) -> list[str]:
+    """A user's profile shown in member rows (nickname, face, ex) changed: an update in the
+    member list of each of their groups (in the profile change's transaction); returns the groups."""
+    if not any(f in fields for f in ("nickname", "face_url", "ex")):
+        return []
+    group_ids = cast(list[str], list(GroupMember.objects.filter(user_id=user.user_id).values_list("group_id", flat=True)))
+    versionlog.record_many(versionlog.MEMBERS, group_ids, user.user_id, versionlog.UPDATE)
+    return group_ids
+
+
 def _add_members(
     group: Group, user_ids: list[str], *, role: int, source: int, inviter: str, operator: str, now: datetime
 ) -> None:
@@ -163,6 +196,7 @@ def _add_members(
         ]
     )
     _membership_changed(group.group_id, user_ids)
+    _log_membership(group.group_id, user_ids, versionlog.INSERT)
 
 
 def _audit_admin(actor: User, group: Group, action: str, ip: str | None, **details: Any) -> None:
@@ -285,6 +319,7 @@ def group_update(*, group_id: str, actor: User, data: dict[str, Any], ip: str | 
         group.notification_user_id = actor.user_id
         fields += ["notification_updated_at", "notification_user_id"]
     group.save(update_fields=fields)
+    _log_group_update(group)
     _audit_admin(actor, group, "group.update", ip, fields=changed)
     op = actor.user_id
     if "name" in changed:
@@ -473,6 +508,7 @@ def group_kick(*, group_id: str, actor: User, user_ids: list[str], reason: str =
                _tip(group, actor.user_id, kicked_user_ids=ids, reason=reason))
     GroupMember.objects.filter(group=group, user_id__in=ids).delete()
     _membership_changed(group_id, ids)
+    _log_membership(group_id, ids, versionlog.DELETE)
     messaging.conversation_members_leave(group_id=group_id, user_ids=ids)
     _audit_admin(actor, group, "group.kick", ip, user_ids=ids, reason=reason)
     return ids
@@ -492,6 +528,7 @@ def group_quit(*, group_id: str, user: User) -> None:
                    _tip(group, user.user_id, quit_user_id=user.user_id))
     member.delete()
     _membership_changed(group_id, [user.user_id])
+    _log_membership(group_id, [user.user_id], versionlog.DELETE)
     messaging.conversation_members_leave(group_id=group_id, user_ids=[user.user_id])
 
 
@@ -516,6 +553,8 @@ def group_transfer(
     group.owner_user_id, group.updated_at = new_owner_id, timezone.now()
     group.save(update_fields=["owner_user_id", "updated_at"])
     _member_changed(group_id, [old_owner, new_owner_id])
+    _log_member_update(group_id, [old_owner, new_owner_id], joined_groups=False)
+    _log_group_update(group)  # the owner shown in every member's row; the two roles with it
     if actor.user_id != old_owner:
         _audit_admin(
             actor, group, "group.transfer", ip, old_owner_user_id=old_owner, new_owner_user_id=new_owner_id,
@@ -546,6 +585,7 @@ def group_member_set_role(*, group_id: str, actor: User, user_id: str, role_leve
     target.role_level, target.operator_user_id = role_level, actor.user_id
     target.save(update_fields=["role_level", "operator_user_id"])
     _member_changed(group_id, [user_id])
+    _log_member_update(group_id, [user_id], joined_groups=True)
     _audit_admin(actor, group, "group.set_role", ip, user_id=user_id, role_level=role_level)
     notify_group(
         send_id=actor.user_id, group_id=group_id,
@@ -574,6 +614,7 @@ def group_member_update(
         for key in changed:
             setattr(target, key, data[key])
         target.save(update_fields=changed)
+        _log_member_update(group_id, [user_id], joined_groups=False)
         _audit_admin(actor, group, "group.member_update", ip, user_id=user_id, fields=changed)
         notify_group(
             send_id=actor.user_id, group_id=group_id, content_type=GroupNote.MEMBER_INFO_SET,
@@ -609,6 +650,7 @@ def group_member_mute(
     target.operator_user_id = actor.user_id
     target.save(update_fields=["mute_end_time", "operator_user_id"])
     _member_changed(group_id, [user_id])
+    _log_member_update(group_id, [user_id], joined_groups=True)
     _audit_admin(actor, group, "group.mute_member", ip, user_id=user_id, seconds=seconds, reason=reason)
     notify_group(
         send_id=actor.user_id, group_id=group_id, content_type=GroupNote.MEMBER_MUTED,
@@ -629,6 +671,7 @@ def group_member_unmute(
     target.operator_user_id = actor.user_id
     target.save(update_fields=["mute_end_time", "operator_user_id"])
     _member_changed(group_id, [user_id])
+    _log_member_update(group_id, [user_id], joined_groups=True)
     _audit_admin(actor, group, "group.unmute_member", ip, user_id=user_id, reason=reason)
     notify_group(
         send_id=actor.user_id, group_id=group_id, content_type=GroupNote.MEMBER_UNMUTED,
@@ -648,6 +691,7 @@ def group_mute(*, group_id: str, actor: User, muted: bool, ip: str | None = None
         group.status, group.updated_at = status, timezone.now()
         group.save(update_fields=["status", "updated_at"])
         _status_changed(group_id)
+        _log_group_update(group)
         _audit_admin(actor, group, "group.mute" if muted else "group.unmute", ip, reason=reason)
         notify_group(
             send_id=actor.user_id, group_id=group_id,
@@ -672,5 +716,6 @@ def group_dismiss(*, group_id: str, actor: User, ip: str | None = None, reason: 
     group.status, group.dismissed_at, group.updated_at = GroupStatus.DISMISSED, now, now
     group.save(update_fields=["status", "dismissed_at", "updated_at"])
     _status_changed(group_id)
+    _log_group_update(group)  # dismissed groups stay in the list, with their status
     _audit_admin(actor, group, "group.dismiss", ip, name=group.name, reason=reason)
     return group

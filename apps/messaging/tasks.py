@@ -15,6 +15,7 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.common import versionlog
 from apps.messaging.delivery import (
     DELIVER_GROUP_CHUNK_TASK,
     DELIVER_GROUP_TASK,
@@ -53,5 +54,8 @@ def deliver_group_chunk(frame: str, user_ids: list[str], skip: str | None = None
 
 @shared_task(name="messaging.purge_offline", **RETRY)
 def purge_offline() -> dict[str, Any]:
-    """The periodic retention purge of the offline store (Celery beat)."""
-    return offline_purge(actor=None).as_dict()
+    """The periodic retention purge of the offline store (Celery beat), and the trim of the
+    hot lists' version logs (each keeps its newest ``IM_VERSION_LOG_KEEP`` entries)."""
+    result = offline_purge(actor=None).as_dict()
+    result["version_log_trimmed"] = versionlog.trim()
+    return result

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import OperatorAction, audit_record
+from apps.common import versionlog
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.push import push_to_users
@@ -58,6 +59,7 @@ def _make_friends(a: str, b: str, *, source: int, operator: str) -> list[str]:
             Friend.objects.create(owner_id=owner, friend_id=friend, add_source=source, operator_user_id=operator,
                                   created_at=now)
             created.append(owner)
+            versionlog.record(versionlog.FRIENDS, owner, [(friend, versionlog.INSERT)])
     _friend_changed((a, b), (b, a))
     return created
 
@@ -151,6 +153,7 @@ def friend_delete(*, owner: User, friend_id: str) -> None:
     if not deleted:
         raise DomainError(Code.NOT_FRIENDS, f"{friend_id} is not in your friend list")
     _friend_changed((owner.user_id, friend_id))
+    versionlog.record(versionlog.FRIENDS, owner.user_id, [(friend_id, versionlog.DELETE)])
     notify_user(send_id=owner.user_id, recv_id=friend_id, content_type=FriendNote.FRIEND_DELETED,
                 content={"from_user_id": owner.user_id, "to_user_id": friend_id})
 
@@ -167,6 +170,7 @@ def friendship_remove(*, user_id: str, friend_id: str, actor: User, reason: str 
     _friend_changed((user_id, friend_id), (friend_id, user_id))
     for owner in owners:
         other = friend_id if owner == user_id else user_id
+        versionlog.record(versionlog.FRIENDS, owner, [(other, versionlog.DELETE)])
         notify_user(send_id=owner, recv_id=other, content_type=FriendNote.FRIEND_DELETED,
                     content={"from_user_id": owner, "to_user_id": other})
     audit_record(
@@ -186,6 +190,7 @@ def friend_update(*, owner: User, friend_id: str, data: dict[str, Any]) -> Frien
         for key in changed:
             setattr(row, key, data[key])
         row.save(update_fields=changed)
+        versionlog.record(versionlog.FRIENDS, owner.user_id, [(friend_id, versionlog.UPDATE)])
         content: dict[str, Any] = {"from_user_id": owner.user_id, "to_user_id": friend_id}
         content.update({k: getattr(row, k) for k in changed})
         note = FriendNote.REMARK_SET if changed == ["remark"] else FriendNote.FRIENDS_INFO_UPDATE
@@ -256,21 +261,30 @@ def black_remove(*, owner: User, user_id: str, operator: OperatorAction | None =
 
 # ------------------------------------------------------------ profile changes
 FRIEND_INFO_FIELDS = ("nickname", "face_url")
+# the profile fields a friend row shows (a change bumps the friend lists the user is in)
+FRIEND_ROW_PROFILE_FIELDS = ("nickname", "face_url", "ex")
 
 
 def friend_info_changed(*, user: User, fields: list[str]) -> list[str]:
     """Tell the user's friends that their nickname or face changed (1209, push only: not stored).
+
+    Bumps (``update``) the friend lists the user is in when a field their rows show changed
+    (nickname, face, ex), in the profile change's transaction.
 
     Called when :func:`apps.accounts.services.user_update` sends ``user_profile_changed``. Every online device of every user
     who has ``user`` in their friend list gets ``push.notification`` after commit; offline
     friends see the new profile when they next load their friend list. One query; returns
     the friends told.
     """
-    changed = [f for f in FRIEND_INFO_FIELDS if f in fields]
-    if not changed:
+    if not any(f in fields for f in FRIEND_ROW_PROFILE_FIELDS):
         return []
     owners = cast(list[str], list(Friend.objects.filter(friend_id=user.user_id).values_list("owner_id", flat=True)))
     if not owners:
+        return []
+    # the friend rows show the profile: an update in every friend list the user is in
+    versionlog.record_many(versionlog.FRIENDS, owners, user.user_id, versionlog.UPDATE)
+    changed = [f for f in FRIEND_INFO_FIELDS if f in fields]
+    if not changed:
         return []
     data = {
         "content_type": int(FriendNote.FRIEND_INFO_UPDATED),

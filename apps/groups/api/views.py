@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from apps.accounts.api.serializers import ExField, UserIdField
 from apps.accounts.authentication import request_user
 from apps.accounts.services import user_get
+from apps.common import versionlog
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
@@ -26,6 +28,7 @@ from apps.common.api import (
     split_ids,
 )
 from apps.common.errors import Code, DomainError
+from apps.common.listsync import cached_page, etagged, since_field, sync_answer, sync_schema
 from apps.groups import selectors, services
 from apps.groups.api.serializers import GroupOutput, GroupRequestOutput, JoinedGroupOutput, MemberOutput
 from apps.groups.models import HandleResult, JoinSource, Role, Verification, group_id_validator
@@ -182,6 +185,7 @@ class GroupMembersApi(APIView):
         role_level = serializers.ChoiceField(choices=Role.values, required=False, allow_null=True, default=None)
         keyword = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                         help_text="matches user_id, nickname or group nickname")
+        since_version = since_field()
 
     class Input(serializers.Serializer):
         user_ids = serializers.ListField(child=UserIdField(), allow_empty=False, max_length=1000)
@@ -189,16 +193,30 @@ class GroupMembersApi(APIView):
 
     @extend_schema(
         tags=["groups"], summary="Group members (members and admins only; paged, role filter, keyword search)",
+        description=(
+            "The paged answer carries the member list's `version` and an `ETag` (a repeat read is served from "
+            "the cache; `If-None-Match` with the ETag answers 304). With `since_version` the answer is an "
+            "incremental sync (docs/protocol.md, incremental sync); `deleted` holds user ids."
+        ),
         parameters=[GROUP_PATH, ListInput, *PAGE_PARAMS],
-        responses={200: paged("GroupMemberList", MemberOutput(many=True)),
+        responses={200: sync_schema("GroupMemberList", MemberOutput), 304: None,
                    **error_responses(Code.GROUP_NOT_FOUND, Code.NOT_IN_GROUP, *AUTH)},
     )
-    def get(self, request: Request, group_id: str) -> Response:
+    def get(self, request: Request, group_id: str) -> HttpResponse:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         selectors.group_for_viewer(group_id=group_id, viewer=request_user(request))
+        since = params.validated_data.pop("since_version", None)
+        if since is not None:
+            def items(ids: list[str] | None) -> list[dict[str, Any]]:
+                qs = selectors.group_members(group_id=group_id)
+                return list(MemberOutput(qs if ids is None else qs.filter(user_id__in=ids), many=True).data)
+
+            return sync_answer(request, kind=versionlog.MEMBERS, owner=group_id, since=since, render=items,
+                               item_id=lambda item: item["user_id"])
         qs = selectors.group_members(group_id=group_id, **params.validated_data)
-        return paginate(self, request, qs, MemberOutput)
+        return cached_page(request, kind=versionlog.MEMBERS, owner=group_id,
+                           render=lambda: paginate(self, request, qs, MemberOutput).data)
 
     @extend_schema(
         tags=["groups"],
@@ -499,18 +517,40 @@ class JoinedGroupsApi(APIView):
     class ListInput(serializers.Serializer):
         role_level = serializers.ChoiceField(choices=Role.values, required=False, allow_null=True, default=None,
                                              help_text="only groups where I have this role")
+        since_version = since_field()
 
     @extend_schema(
         tags=["groups"], summary="The groups I am a member of (paged, newest first; dismissed ones included)",
+        description=(
+            "The paged answer carries the list's `version` and an `ETag` (`If-None-Match` with the ETag answers "
+            "304). With `since_version` the answer is an incremental sync (docs/protocol.md, incremental sync); "
+            "`deleted` holds group ids. A group's member count alone does not bump this list's version."
+        ),
         parameters=[ListInput, *PAGE_PARAMS],
-        responses={200: paged("JoinedGroupList", JoinedGroupOutput(many=True)), **error_responses(*AUTH)},
+        responses={200: sync_schema("JoinedGroupList", JoinedGroupOutput), 304: None, **error_responses(*AUTH)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        qs = selectors.joined_groups(user_id=request_user(request).user_id, **params.validated_data)
+        user_id = request_user(request).user_id
+        since = params.validated_data.pop("since_version", None)
+        if since is not None:
+            def items(ids: list[str] | None) -> list[dict[str, Any]]:
+                qs = selectors.joined_groups(user_id=user_id)
+                rows: list[Any] = list(qs if ids is None else qs.filter(group_id__in=ids))
+                for membership in rows:  # annotated rows: the member count rides on each membership
+                    membership.group.member_count = membership.group_member_count
+                return list(JoinedGroupOutput(rows, many=True).data)
+
+            return sync_answer(request, kind=versionlog.GROUPS, owner=user_id, since=since, render=items,
+                               item_id=lambda item: item["group"]["group_id"])
+        return etagged(request, kind=versionlog.GROUPS, owner=user_id, render=lambda: self._page(request, user_id,
+                                                                                                 params.validated_data))
+
+    def _page(self, request: Request, user_id: str, filters: dict[str, Any]) -> dict[str, Any]:
+        qs = selectors.joined_groups(user_id=user_id, **filters)
         paginator = OffsetPagination()
         page: list[Any] = paginator.paginate_queryset(qs, request, view=self) or []
         for membership in page:  # annotated rows: the member count rides on each membership
             membership.group.member_count = membership.group_member_count
-        return paginator.get_paginated_response(JoinedGroupOutput(page, many=True).data)
+        return paginator.get_paginated_response(JoinedGroupOutput(page, many=True).data).data

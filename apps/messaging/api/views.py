@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -12,8 +13,10 @@ from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
 from apps.accounts.authentication import request_claims, request_user
+from apps.common import versionlog
 from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
+from apps.common.listsync import etagged, since_field, sync_answer, sync_schema
 from apps.messaging import selectors, services
 from apps.messaging.wire import message_wire
 
@@ -70,35 +73,46 @@ class ConversationOutput(serializers.Serializer):
 class ConversationsApi(APIView):
     class Params(serializers.Serializer):
         include_hidden = serializers.BooleanField(required=False, default=False)
+        since_version = since_field()
 
     @extend_schema(
         tags=["conversations"],
         summary="My conversations, pinned first, then by last message, with unread counts",
+        description=(
+            "The paged answer carries the list's `version` and an `ETag` of its bytes (`If-None-Match` with the "
+            "ETag answers 304); it is rendered on every read, since new messages and reads change it without "
+            "bumping the version. With `since_version` the answer is an incremental sync of the conversation "
+            "settings and memberships (docs/protocol.md, incremental sync): hidden conversations are included "
+            "(with is_hidden), `deleted` holds conversation ids; new messages travel by seq sync, not here."
+        ),
         parameters=[Params, OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
-        responses={
-            200: inline_serializer(
-                "ConversationList",
-                {
-                    "count": serializers.IntegerField(),
-                    "next": serializers.CharField(allow_null=True),
-                    "previous": serializers.CharField(allow_null=True),
-                    "results": ConversationOutput(many=True),
-                },
-            ),
-            **error_responses(*TOKEN_ERRORS),
-        },
+        responses={200: sync_schema("ConversationList", ConversationOutput), 304: None, **error_responses(*TOKEN_ERRORS)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
         user_id = request_user(request).user_id
-        rows = selectors.conversation_rows(user_id=user_id, include_hidden=params.validated_data["include_hidden"])
 
         def render(page: list[selectors.ConversationRow]) -> list[dict[str, Any]]:
             items = selectors.conversation_items(user_id=user_id, rows=page)
             return selectors.conversations_decorate(user_id=user_id, items=items)
 
-        return paginate_rows(self, request, rows, render, lambda: len(rows))
+        since = params.validated_data.get("since_version")
+        if since is not None:
+            def items(ids: list[str] | None) -> list[dict[str, Any]]:
+                rows = selectors.conversation_rows(user_id=user_id, include_hidden=True)
+                wanted = None if ids is None else set(ids)
+                return render([r for r in rows if wanted is None or r.conversation_id in wanted])
+
+            return sync_answer(request, kind=versionlog.CONVERSATIONS, owner=user_id, since=since, render=items,
+                               item_id=lambda item: str(item["conversation_id"]))
+
+        def page() -> dict[str, Any]:
+            rows = selectors.conversation_rows(user_id=user_id, include_hidden=params.validated_data["include_hidden"])
+            data: dict[str, Any] = paginate_rows(self, request, rows, render, lambda: len(rows)).data
+            return data
+
+        return etagged(request, kind=versionlog.CONVERSATIONS, owner=user_id, render=page)
 
 
 class ConversationDetailApi(APIView):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import OperatorAction, audit_record
+from apps.common import versionlog
 from apps.common.cachekeys import invalidate
 from apps.common.errors import Code, DomainError
 from apps.common.push import push_to_users
@@ -165,6 +166,7 @@ def conversation_update(*, user_id: str, conversation_id: str, **changes: Any) -
         row.draft_time = now
     row.update_time = now
     row.save()
+    versionlog.record(versionlog.CONVERSATIONS, user_id, [(conversation_id, versionlog.UPDATE)])
     if "recv_opt" in changes and conv.session_type == SessionType.GROUP:
         invalidate([group_rejecters_key(conversation_id)])  # the group fan-out skips members who reject
     return row
@@ -209,6 +211,7 @@ def conversation_members_init(*, group_id: str, user_ids: list[str]) -> None:
     UserConversation.objects.filter(owner_id__in=ids, conversation_id=cid, frozen_max_seq__gt=0).update(
         frozen_max_seq=0
     )
+    versionlog.record_many(versionlog.CONVERSATIONS, ids, cid, versionlog.INSERT)
 
 
 def conversation_members_leave(*, group_id: str, user_ids: list[str]) -> None:
@@ -222,6 +225,7 @@ def conversation_members_leave(*, group_id: str, user_ids: list[str]) -> None:
     max_seq = _group_max_seq(cid)
     if not ids or not max_seq:
         return
+    versionlog.record_many(versionlog.CONVERSATIONS, ids, cid, versionlog.UPDATE)  # now is_member false
     have = set(
         UserConversation.objects.filter(owner_id__in=ids, conversation_id=cid).values_list("owner_id", flat=True)
     )

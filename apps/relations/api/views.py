@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from apps.accounts.api.serializers import ExField, UserIdField
 from apps.accounts.authentication import request_user
 from apps.accounts.permissions import IsAppAdmin
+from apps.common import versionlog
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
@@ -25,6 +27,7 @@ from apps.common.api import (
     paginate_rows,
 )
 from apps.common.errors import Code, DomainError
+from apps.common.listsync import cached_page, since_field, sync_answer, sync_schema
 from apps.relations import selectors, services
 from apps.relations.api.serializers import BlackOutput, FriendOutput, FriendRequestOutput, friends_render
 from apps.relations.models import HandleResult
@@ -141,20 +144,35 @@ class FriendsApi(APIView):
         keyword = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                         help_text="matches nickname, remark or user_id")
         pinned = serializers.BooleanField(required=False, allow_null=True, default=None)
+        since_version = since_field()
 
     @extend_schema(
         tags=["friends"],
-        summary="My friend list (paged; pinned first)",
+        summary="My friend list (paged; pinned first), or the changes since a version",
+        description=(
+            "The paged answer carries the list's `version` and an `ETag` (a repeat read is served from the "
+            "cache; `If-None-Match` with the ETag answers 304). With `since_version` the answer is an "
+            "incremental sync (docs/protocol.md, incremental sync); `deleted` holds friend user ids."
+        ),
         parameters=[ListInput, *PAGE_PARAMS],
-        responses={200: paged("FriendList", FriendOutput(many=True)), **error_responses(*AUTH)},
+        responses={200: sync_schema("FriendList", FriendOutput), 304: None, **error_responses(*AUTH)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        args = {"owner_id": request_user(request).user_id, **params.validated_data}
-        return paginate_rows(
+        owner_id = request_user(request).user_id
+        since = params.validated_data.pop("since_version", None)
+        if since is not None:
+            def items(ids: list[str] | None) -> list[dict[str, Any]]:
+                rows: Any = selectors.friend_list_rows(owner_id=owner_id)  # dicts of FRIEND_ROW_FIELDS
+                return friends_render(rows if ids is None else rows.filter(friend_id__in=ids))
+
+            return sync_answer(request, kind=versionlog.FRIENDS, owner=owner_id, since=since, render=items,
+                               item_id=lambda item: item["friend_user_id"])
+        args = {"owner_id": owner_id, **params.validated_data}
+        return cached_page(request, kind=versionlog.FRIENDS, owner=owner_id, render=lambda: paginate_rows(
             self, request, selectors.friend_list_rows(**args), friends_render, lambda: selectors.friend_count(**args)
-        )
+        ).data)
 
 
 class FriendDetailApi(APIView):

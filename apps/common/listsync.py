@@ -1,0 +1,135 @@
+"""HTTP side of the versioned hot lists: ``?since_version=`` answers, the page cache and ETags.
+
+The views of the four hot lists (friends, joined groups, group members, conversations) call
+these after their own checks. :func:`sync_answer` answers an incremental sync from
+:mod:`apps.common.versionlog`; :func:`cached_page` serves a full page from the cache under a
+key of the list's version and the normalized query (a repeat read is one version read and
+one page read, no database); :func:`etagged` renders an answer with an ``ETag`` from its
+bytes (lists whose version does not cover all they show). Every list answer carries an
+``ETag``; a request whose ``If-None-Match`` holds it gets ``304`` with no body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+
+from apps.common import versionlog
+from apps.common.cachekeys import make_key
+
+SINCE_HELP = (
+    "incremental sync: the version of the list the client holds (from an earlier answer's `version`). "
+    "The answer is {version, full, changed, deleted}: the items changed since then at their current "
+    "state and the ids removed, or the whole list with full=true when the version is 0, unknown or "
+    "older than the kept log. Paging and filters do not apply to a sync."
+)
+
+
+def since_field() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=2**62, required=False, help_text=SINCE_HELP)
+
+
+def sync_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """OpenAPI shape of a list answer: the page (``count``/``next``/``previous``/``results``/``version``)
+    or, with ``since_version``, the sync answer (``version``/``full``/``changed``/``deleted``)."""
+    return inline_serializer(
+        name,
+        {
+            "version": serializers.IntegerField(help_text="the list's version when it was read; send it back as since_version"),
+            "count": serializers.IntegerField(required=False, help_text="paged answer only"),
+            "next": serializers.URLField(allow_null=True, required=False, help_text="paged answer only"),
+            "previous": serializers.URLField(allow_null=True, required=False, help_text="paged answer only"),
+            "results": item(many=True, required=False, help_text="paged answer only"),
+            "full": serializers.BooleanField(required=False, help_text="sync answer: changed holds the whole list"),
+            "changed": item(many=True, required=False,
+                                      help_text="sync answer: items inserted or updated since since_version"),
+            "deleted": serializers.ListField(child=serializers.CharField(), required=False,
+                                             help_text="sync answer: ids of the items removed since since_version"),
+        },
+    )
+
+
+def _etag(seed: bytes) -> str:
+    return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    return bool(header) and (header.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in header.split(",")))
+
+
+def _json(body: bytes, etag: str, status: int = 200) -> HttpResponse:
+    response = HttpResponse(body if status != 304 else b"", status=status, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"  # per user: revalidate with If-None-Match
+    return response
+
+
+def sync_answer(
+    request: Request, *, kind: str, owner: str, since: int,
+    render: Callable[[list[str] | None], list[dict[str, Any]]], item_id: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """The ``since_version`` answer of one list. ``render(ids)`` renders the items with those ids at
+    their current state (``None``: the whole list); an id it does not find was removed since."""
+    if since and since == versionlog.current_version(kind, owner):  # nothing changed: one cache read
+        data: dict[str, Any] = {"version": since, "full": False, "changed": [], "deleted": []}
+    else:
+        found = versionlog.changes_since(kind, owner, since)
+        if found.full:
+            data = {"version": found.version, "full": True, "changed": render(None), "deleted": []}
+        else:
+            items = render(found.changed) if found.changed else []
+            present = {item_id(i) for i in items}
+            gone = [i for i in found.changed if i not in present]
+            data = {"version": found.version, "full": False, "changed": items, "deleted": found.deleted + gone}
+    body = JSONRenderer().render(data)
+    etag = _etag(body)
+    return _json(body, etag, 304 if _not_modified(request, etag) else 200)
+
+
+def _page_key(request: Request, kind: str, owner: str, version: int) -> str:
+    query = sorted((k, v) for k, values in request.query_params.lists() for v in values)
+    seed = repr((request.get_host(), request.is_secure(), request.path, query)).encode()
+    return make_key("vl:page", kind, owner, str(version), hashlib.blake2b(seed, digest_size=12).hexdigest())
+
+
+def cached_page(
+    request: Request, *, kind: str, owner: str, render: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """A full (paged) list answer cached under the list's version and the normalized query.
+
+    The version is read before the list is rendered, so a cached page is never older than its
+    version (a change committing in between is shown early and sent again by the next sync).
+    """
+    version = versionlog.current_version(kind, owner)
+    key = _page_key(request, kind, owner, version)
+    etag = _etag(key.encode())
+    if _not_modified(request, etag):
+        return _json(b"", etag, 304)
+    body = cache.get(key)
+    if not isinstance(body, bytes):
+        data = render()
+        data["version"] = version
+        body = JSONRenderer().render(data)
+        cache.set(key, body, settings.IM_RELATION_CACHE_SECONDS)
+    return _json(body, etag)
+
+
+def etagged(request: Request, *, kind: str, owner: str, render: Callable[[], dict[str, Any]]) -> HttpResponse:
+    """A full (paged) list answer rendered every time (what it shows changes beyond its version),
+    with the list's version in the body and an ``ETag`` of its bytes."""
+    version = versionlog.current_version(kind, owner)
+    data = render()
+    data["version"] = version
+    body = JSONRenderer().render(data)
+    etag = _etag(body)
+    return _json(body, etag, 304 if _not_modified(request, etag) else 200)
