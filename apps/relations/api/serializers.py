@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from apps.accounts.api.serializers import UserPublicOutput
+from apps.common.renderers import datetime_renderer
 from apps.relations.models import Black, Friend, FriendRequest
 
 
@@ -39,29 +36,6 @@ class FriendOutput(serializers.ModelSerializer):
             "owner_user_id", "friend_user_id", "remark", "is_pinned", "add_source", "operator_user_id", "ex",
             "created_at", "friend_user",
         ]
-
-
-_drf_datetime = serializers.DateTimeField().to_representation
-
-
-def _render_any(value: datetime | None) -> str | None:
-    return _drf_datetime(value) if value is not None else None
-
-
-def datetime_renderer() -> Callable[[datetime | None], str | None]:
-    """A function rendering a datetime as DRF's ``DateTimeField`` does (ISO 8601 in the current
-    time zone, ``Z`` for UTC), with the time zone looked up once rather than per value."""
-    if not settings.USE_TZ or api_settings.DATETIME_FORMAT != ISO_8601:
-        return _render_any
-    tz = timezone.get_current_timezone()
-
-    def render(value: datetime | None) -> str | None:
-        if not value or value.tzinfo is None:
-            return _render_any(value)
-        text = value.astimezone(tz).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return render
 
 
 def friends_render(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
