@@ -11,7 +11,7 @@ views that build their rows by hand.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -64,5 +64,22 @@ def datetime_renderer() -> Callable[[datetime | None], str | None]:
             return _render_any(value)
         text = value.astimezone(tz).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
+
+
+def db_datetime_renderer() -> Callable[[datetime | None], str | None]:
+    """:func:`datetime_renderer` for datetimes as a raw cursor returns them (naive, in UTC, as Django
+    stores them with ``USE_TZ``): the same text as DRF's ``DateTimeField`` gives the aware value."""
+    if not settings.USE_TZ:
+        return datetime_renderer()
+    aware = datetime_renderer()
+    if api_settings.DATETIME_FORMAT != ISO_8601 or timezone.get_current_timezone_name() != "UTC":
+        return lambda value: aware(value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value)
+
+    def render(value: datetime | None) -> str | None:
+        if value is None or value.tzinfo is not None:
+            return aware(value)
+        return value.isoformat() + "Z"
 
     return render

@@ -152,9 +152,8 @@ class FriendsApi(APIView):
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         args = {"owner_id": request_user(request).user_id, **params.validated_data}
-        return paginate_rows(
-            self, request, selectors.friend_list_rows(**args), friends_render, lambda: selectors.friend_count(**args)
-        )
+        rows = selectors.friend_list_rows(**args)
+        return paginate_rows(self, request, rows, friends_render, rows.count)
 
 
 class FriendDetailApi(APIView):
