@@ -16,18 +16,25 @@ from apps.accounts.services import user_get
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
-    OffsetPagination,
     OkSerializer,
     client_ip,
     error_responses,
     ok,
     paged,
     paginate,
+    paginate_rows,
     split_ids,
 )
 from apps.common.errors import Code, DomainError
 from apps.groups import selectors, services
-from apps.groups.api.serializers import GroupOutput, GroupRequestOutput, JoinedGroupOutput, MemberOutput
+from apps.groups.api.serializers import (
+    GroupOutput,
+    GroupRequestOutput,
+    JoinedGroupOutput,
+    MemberOutput,
+    joined_groups_render,
+    members_render,
+)
 from apps.groups.models import HandleResult, JoinSource, Role, Verification, group_id_validator
 
 GROUP_PATH = OpenApiParameter(
@@ -197,8 +204,8 @@ class GroupMembersApi(APIView):
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         selectors.group_for_viewer(group_id=group_id, viewer=request_user(request))
-        qs = selectors.group_members(group_id=group_id, **params.validated_data)
-        return paginate(self, request, qs, MemberOutput)
+        rows = selectors.group_member_rows(group_id=group_id, **params.validated_data)
+        return paginate_rows(self, request, rows, members_render, rows.count)
 
     @extend_schema(
         tags=["groups"],
@@ -508,9 +515,5 @@ class JoinedGroupsApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.ListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        qs = selectors.joined_groups(user_id=request_user(request).user_id, **params.validated_data)
-        paginator = OffsetPagination()
-        page: list[Any] = paginator.paginate_queryset(qs, request, view=self) or []
-        for membership in page:  # annotated rows: the member count rides on each membership
-            membership.group.member_count = membership.group_member_count
-        return paginator.get_paginated_response(JoinedGroupOutput(page, many=True).data)
+        rows = selectors.joined_group_rows(user_id=request_user(request).user_id, **params.validated_data)
+        return paginate_rows(self, request, rows, joined_groups_render, rows.count)
