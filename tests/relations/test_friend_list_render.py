@@ -74,3 +74,11 @@ def test_a_partial_first_page_needs_no_count_query(alice_api, friends, django_as
     alice_api.get("/api/v1/friends")  # warm the token cache
     with django_assert_num_queries(1):  # one joined page query (the token and the user are cached)
         assert alice_api.get("/api/v1/friends").json()["count"] == 3
+
+
+def test_fast_render_matches_the_serializer_in_another_time_zone(alice, friends, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # +05:30: the raw UTC values are converted as DRF converts them
+    fast = friends_render(list(selectors.friend_list_rows(owner_id="alice")))
+    slow = FriendOutput(selectors.friend_list(owner_id="alice"), many=True).data
+    assert _json(fast) == _json(slow)
+    assert fast[0]["created_at"] == "2025-01-02T08:34:05.678901+05:30"
