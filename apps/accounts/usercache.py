@@ -2,7 +2,7 @@
 
 Each authenticated request (REST, the OpenIM adapter) and each websocket connect needs its token's
 whole user (views and services use any field). The row is cached as a plain tuple of the model's
-field values under ``usr:<user_id>`` and turned back into a ``User`` (as if read from the database)
+field values (all but the password hash) under ``usr:<user_id>`` and turned back into a ``User`` (as if read from the database)
 without a query; the token check reads it in the same ``get_many`` as the token's status
 (:func:`apps.accounts.tokens.token_holder`).
 
@@ -24,7 +24,9 @@ from apps.accounts.models import User
 from apps.common.cachekeys import invalidate, make_key
 
 USER_CACHE_SECONDS = 300  # a safety net only: every change drops the entry
-_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
+# every column but the password hash, which stays out of the cache: a user built from the row has it
+# deferred (read from the database if ever touched; a save() then writes the loaded fields only)
+_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.attname != "password")
 
 
 def user_key(user_id: str) -> str:

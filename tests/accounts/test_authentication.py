@@ -12,7 +12,7 @@ from django.db import transaction
 from apps.accounts import services
 from apps.accounts.models import User
 from apps.accounts.tokens import token_decode
-from apps.accounts.usercache import user_key, user_row
+from apps.accounts.usercache import user_from_row, user_key, user_row
 from apps.common.errors import Code, DomainError
 
 
@@ -99,3 +99,16 @@ def test_decoded_claims_are_remembered_but_expiry_is_checked_each_time(alice):
     with time_machine.travel(claims.expires_at + 1), pytest.raises(DomainError) as err:
         token_decode(issued.token)
     assert err.value.code == Code.TOKEN_EXPIRED
+
+
+def test_the_password_hash_stays_out_of_the_cache_and_is_read_when_needed(make_user, api_client_for):
+    admin = make_user("opal", password="s3cret-pass")  # noqa: S106 - a test password
+    api = api_client_for(admin)
+    assert api.get("/api/v1/users/me").status_code == 200
+    row = cache.get(user_key("opal"))
+    assert admin.password not in row
+    user = user_from_row(row)
+    assert user.check_password("s3cret-pass")  # the deferred hash is loaded from the database
+    user.nickname = "Opal"
+    user.save()  # a save of a cached user keeps the password it never loaded
+    assert User.objects.get(user_id="opal").check_password("s3cret-pass")
