@@ -3,6 +3,7 @@ no model instances, no per-field converters (the render function decodes what it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
@@ -12,18 +13,19 @@ from django.db.models import QuerySet
 class RawRows:
     """The rows of ``sql`` (no ``LIMIT``), sliced as :func:`apps.common.api.paginate_rows` slices a
     queryset: ``rows[offset:offset + limit]`` runs the statement with ``LIMIT`` and ``OFFSET``;
-    ``count()`` runs ``count_sql`` when given, else counts the statement's rows in SQL."""
+    ``count()`` runs ``count_sql`` (or ``counter``, for :meth:`of`)."""
 
-    def __init__(self, sql: str, params: list[Any], count_sql: str | None = None, count_params: list[Any] | None = None):
+    def __init__(self, sql: str, params: list[Any], count_sql: str = "", count_params: list[Any] | None = None,
+                 counter: Callable[[], int] | None = None):
         self.sql, self.params = sql, params
-        self.count_sql = count_sql or f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608 - our own statement
-        self.count_params = params if count_sql is None else (count_params or [])
+        self.count_sql, self.count_params, self.counter = count_sql, count_params or [], counter
 
     @classmethod
     def of(cls, qs: QuerySet[Any], *columns: str) -> RawRows:
-        """The rows of a queryset's ``columns`` (values_list order), its SQL compiled once."""
+        """The rows of a queryset's ``columns`` (values_list order), its SQL compiled once; counted
+        by the queryset (a derived table of the joined columns may repeat a column name)."""
         sql, params = qs.values_list(*columns).query.sql_with_params()
-        return cls(sql, list(params))
+        return cls(sql, list(params), counter=qs.count)
 
     def __getitem__(self, page: slice) -> list[tuple[Any, ...]]:
         start, stop = page.start or 0, page.stop
@@ -39,6 +41,8 @@ class RawRows:
             return iter(cursor.fetchall())
 
     def count(self) -> int:
+        if self.counter is not None:
+            return self.counter()
         with connection.cursor() as cursor:
             cursor.execute(self.count_sql, self.count_params)
             return int(cursor.fetchone()[0])

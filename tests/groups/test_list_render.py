@@ -69,3 +69,8 @@ def test_the_apis_answer_the_serializer_output(groups, alice_api):
     assert [g["group"]["group_id"] for g in joined["results"]] == [groups[1], groups[0]]
     assert joined["results"][0]["group"]["dismissed_at"] == "2026-01-01T00:00:00Z"
     assert joined["results"][1]["group"]["member_count"] == 4
+
+
+def test_a_keyword_search_counts_past_a_full_page(groups, alice_api):
+    body = alice_api.get(f"/api/v1/groups/{groups[0]}/members", {"keyword": "a", "limit": 1}).json()
+    assert body["count"] == 3 and len(body["results"]) == 1  # alice, carol ("Caz" is her group nickname), dave

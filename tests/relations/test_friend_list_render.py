@@ -82,3 +82,8 @@ def test_fast_render_matches_the_serializer_in_another_time_zone(alice, friends,
     slow = FriendOutput(selectors.friend_list(owner_id="alice"), many=True).data
     assert _json(fast) == _json(slow)
     assert fast[0]["created_at"] == "2025-01-02T08:34:05.678901+05:30"
+
+
+def test_a_keyword_search_counts_past_a_full_page(alice_api, friends):
+    body = alice_api.get("/api/v1/friends", {"keyword": "a", "limit": 1}).json()
+    assert body["count"] == 2 and [f["friend_user_id"] for f in body["results"]] == ["carol"]  # carol ("Caz"), dave
