@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -13,3 +13,4 @@ class AccountsConfig(AppConfig):
         user = self.get_model("User")
         post_save.connect(usercache.user_changed, sender=user, dispatch_uid="accounts.usercache.save")
         post_delete.connect(usercache.user_changed, sender=user, dispatch_uid="accounts.usercache.delete")
+        pre_save.connect(usercache.user_renaming, sender=user, dispatch_uid="accounts.usercache.rename")

@@ -7,7 +7,8 @@ without a query; the token check reads it in the same ``get_many`` as the token'
 (:func:`apps.accounts.tokens.token_holder`).
 
 Every change of a user drops its entry: ``post_save`` and ``post_delete`` of ``User`` (saves, the
-admin, deletes; connected in :class:`apps.accounts.apps.AccountsConfig`) and the services that
+admin, deletes; connected in :class:`apps.accounts.apps.AccountsConfig`; a save that may rename the
+user drops the old id's entry too) and the services that
 write users with ``QuerySet.update`` (ban, unban) call :func:`user_cache_invalidate`, which drops
 the key at once and again after the commit. A user that does not exist is not cached, so a
 registration needs no invalidation.
@@ -59,3 +60,13 @@ def user_cache_invalidate(user_ids: Iterable[str]) -> None:
 def user_changed(sender: type[User], instance: User, **kwargs: Any) -> None:
     """``post_save`` / ``post_delete`` of ``User``: the user's cached row goes."""
     user_cache_invalidate([instance.user_id])
+
+
+def user_renaming(sender: type[User], instance: User, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+    """``pre_save`` of ``User``: a save that may change ``user_id`` (the admin's form saves every
+    field) drops the row cached under the old id too, so a token of the old id is refused at once."""
+    if instance.pk is None or (update_fields is not None and "user_id" not in update_fields):
+        return
+    old = User.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    if old is not None and old != instance.user_id:
+        user_cache_invalidate([old])

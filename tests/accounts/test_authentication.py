@@ -112,3 +112,12 @@ def test_the_password_hash_stays_out_of_the_cache_and_is_read_when_needed(make_u
     user.nickname = "Opal"
     user.save()  # a save of a cached user keeps the password it never loaded
     assert User.objects.get(user_id="opal").check_password("s3cret-pass")
+
+
+def test_a_renamed_user_is_refused_under_the_old_id_at_once(alice, alice_api):
+    assert alice_api.get("/api/v1/users/me").status_code == 200
+    row = User.objects.get(pk=alice.pk)
+    row.user_id = "alicia"
+    row.save()  # as the admin's change form saves
+    res = alice_api.get("/api/v1/users/me")
+    assert res.status_code == 401 and res.json()["code"] == 1507
