@@ -227,7 +227,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.common.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "apps.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.exception_handler",
@@ -344,6 +344,9 @@ IM_RELATION_CACHE_SECONDS = env_int("IM_RELATION_CACHE_SECONDS", 300, minimum=1)
 # incremental sync (apps/common/versionlog.py): log entries kept per list (friends, joined groups,
 # group members, conversations); a client whose version is older than the kept ones gets the full list
 IM_VERSION_LOG_KEEP = env_int("IM_VERSION_LOG_KEEP", 1000, minimum=1)
+# seconds a rendered conversation-list page is reused for the same user, version and query (new
+# messages and read marks do not bump the list's version; the websocket's seqs are live); 0: never
+IM_CONVERSATION_LIST_CACHE_SECONDS = env_int("IM_CONVERSATION_LIST_CACHE_SECONDS", 1, minimum=0)
 
 # files (apps/files; docs/integrations.md): uploads up to this size (413 beyond, refused before the body is read)
 IM_UPLOAD_MAX_BYTES = env_int("IM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

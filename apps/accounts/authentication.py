@@ -5,24 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, token_decode, token_holder_check
+from apps.accounts.tokens import TokenClaims, token_decode, token_holder
 from apps.common.errors import Code, DomainError
-
-
-def _user_by_id(user_id: str) -> User | None:
-    """The whole user row by ``user_id`` (views and services use any field), without the ORM's
-    query compilation: every authenticated request makes this lookup."""
-    qn = connection.ops.quote_name
-    table, column = qn(User._meta.db_table), qn(User._meta.get_field("user_id").column or "user_id")
-    sql = f"SELECT * FROM {table} WHERE {column} = %s"  # noqa: S608 - model names only, the id is a parameter
-    return next(iter(User.objects.raw(sql, [user_id])), None)
 
 
 def request_user(request: HttpRequest | Request) -> User:
@@ -48,10 +38,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise DomainError(Code.TOKEN_INVALID, "Authorization header must be 'Bearer <token>'")
         claims = token_decode(parts[1].decode("latin-1"))
-        user = _user_by_id(claims.user_id)
-        token_holder_check(claims, user_exists=user is not None, user_banned=user is not None and user.is_banned)
-        assert user is not None  # noqa: S101 - token_holder_check refused a missing user
-        return user, claims
+        return token_holder(claims), claims
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="imserver"'

@@ -15,6 +15,7 @@ from apps.accounts.constants import PLATFORM_CLASS, PLATFORM_IDS, LoginPolicy, P
 from apps.accounts.models import Token, User
 from apps.accounts.signals import user_profile_changed
 from apps.accounts.tokens import TokenClaims, token_encode, token_status_cache_set, token_status_cache_set_many
+from apps.accounts.usercache import user_cache_invalidate
 from apps.audit.services import audit_record, audit_record_many
 from apps.common.errors import Code, DomainError
 from apps.common.push import send_to_users
@@ -233,6 +234,7 @@ def user_update(*, user: User, data: dict[str, Any], actor: User | None, ip: str
 def user_ban(*, user: User, actor: User | None, reason: str = "", ip: str | None = None) -> User:
     """Ban: no new tokens, every live token kicked, connections closed."""
     User.objects.filter(pk=user.pk).update(is_banned=True, banned_reason=reason[:255])
+    user_cache_invalidate([user.user_id])  # QuerySet.update sends no post_save
     user.is_banned, user.banned_reason = True, reason[:255]
     tokens_revoke(user=user, platform_id=None, actor=actor, action="user.ban", reason=reason, audit=False)
     audit_record(
@@ -246,6 +248,7 @@ def user_ban(*, user: User, actor: User | None, reason: str = "", ip: str | None
 @transaction.atomic
 def user_unban(*, user: User, actor: User | None, reason: str = "", ip: str | None = None) -> User:
     User.objects.filter(pk=user.pk).update(is_banned=False, banned_reason="")
+    user_cache_invalidate([user.user_id])  # QuerySet.update sends no post_save
     user.is_banned, user.banned_reason = False, ""
     audit_record(
         actor=_actor(actor), action="user.unban", target_type="user", target_id=user.user_id,

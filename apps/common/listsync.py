@@ -5,7 +5,8 @@ these after their own checks. :func:`sync_answer` answers an incremental sync fr
 :mod:`apps.common.versionlog`; :func:`cached_page` serves a full page from the cache under a
 key of the list's version and the normalized query (a repeat read is one version read and
 one page read, no database); :func:`etagged` renders an answer with an ``ETag`` from its
-bytes (lists whose version does not cover all they show). Every list answer carries an
+bytes (lists whose version does not cover all they show), and :func:`snapshot_page` reuses such
+a rendering for a few seconds. Every list answer carries an
 ``ETag``; a request whose ``If-None-Match`` holds it gets ``304`` with no body.
 """
 
@@ -20,11 +21,11 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from apps.common import versionlog
 from apps.common.cachekeys import make_key
+from apps.common.renderers import ORJSONRenderer
 
 SINCE_HELP = (
     "incremental sync: the version of the list the client holds (from an earlier answer's `version`). "
@@ -91,7 +92,7 @@ def sync_answer(
             present = {item_id(i) for i in items}
             gone = [i for i in found.changed if i not in present]
             data = {"version": found.version, "full": False, "changed": items, "deleted": found.deleted + gone}
-    body = JSONRenderer().render(data)
+    body = ORJSONRenderer().render(data)
     etag = _etag(body)
     return _json(body, etag, 304 if _not_modified(request, etag) else 200)
 
@@ -119,7 +120,7 @@ def cached_page(
     if not isinstance(body, bytes):
         data = render()
         data["version"] = version
-        body = JSONRenderer().render(data)
+        body = ORJSONRenderer().render(data)
         cache.set(key, body, settings.IM_RELATION_CACHE_SECONDS)
     return _json(body, etag)
 
@@ -130,6 +131,27 @@ def etagged(request: Request, *, kind: str, owner: str, render: Callable[[], dic
     version = versionlog.current_version(kind, owner)
     data = render()
     data["version"] = version
-    body = JSONRenderer().render(data)
+    body = ORJSONRenderer().render(data)
+    etag = _etag(body)
+    return _json(body, etag, 304 if _not_modified(request, etag) else 200)
+
+
+def snapshot_page(
+    request: Request, *, kind: str, owner: str, render: Callable[[], dict[str, Any]], seconds: int
+) -> HttpResponse:
+    """A full (paged) list answer whose version does not cover all it shows (the conversation
+    list: new messages and read marks do not bump it), reused for ``seconds`` under the list's
+    version and the normalized query: a change of the version shows at once, the rest within
+    ``seconds``. The ``ETag`` is of the bytes, so a revalidation never hides a change."""
+    if seconds <= 0:
+        return etagged(request, kind=kind, owner=owner, render=render)
+    version = versionlog.current_version(kind, owner)
+    key = make_key("vl:snap", kind, owner, _page_key(request, kind, owner, version))
+    body = cache.get(key)
+    if not isinstance(body, bytes):
+        data = render()
+        data["version"] = version
+        body = ORJSONRenderer().render(data)
+        cache.set(key, body, seconds)
     etag = _etag(body)
     return _json(body, etag, 304 if _not_modified(request, etag) else 200)

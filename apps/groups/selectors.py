@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
+from apps.accounts.models import User
 from apps.common.cachekeys import make_key
 from apps.common.errors import Code, DomainError
+from apps.common.rows import RawRows, column, table
 from apps.common.search import keyword_filter
 from apps.groups.models import Group, GroupMember, GroupRequest, GroupStatus, Role
 
@@ -138,6 +140,46 @@ def group_members(*, group_id: str, role_level: int | None = None, keyword: str 
     return qs.order_by("-role_level", "id")
 
 
+# the columns of a member row with its profile, as :func:`group_member_rows` returns them
+MEMBER_ROW_FIELDS = (
+    "group_id", "user_id", "role_level", "nickname", "face_url", "ex", "join_source", "inviter_user_id",
+    "operator_user_id", "mute_end_time", "joined_at", "user__nickname", "user__face_url", "user__ex", "user__created_at",
+)
+
+
+def _in(col: str, ids: list[str]) -> str:
+    return f" AND {col} IN ({', '.join(['%s'] * len(ids))})"
+
+
+def group_member_rows(
+    *, group_id: str, role_level: int | None = None, keyword: str = "", user_ids: list[str] | None = None,
+) -> RawRows:
+    """:func:`group_members` as raw tuples of :data:`MEMBER_ROW_FIELDS` (JSON as text, datetimes
+    naive UTC): one statement per page, no models, no query compilation unless a keyword is searched.
+    ``user_ids`` narrows it to those members (an incremental sync renders what changed)."""
+    if keyword:
+        return RawRows.of(group_members(group_id=group_id, role_level=role_level, keyword=keyword), *MEMBER_ROW_FIELDS)
+    own = ", ".join(
+        f"m.{column(GroupMember, name.removesuffix('_id') if name in ('group_id', 'user_id') else name)}"
+        for name in MEMBER_ROW_FIELDS[:11]
+    )
+    profile = ", ".join(f"u.{column(User, name.removeprefix('user__'))}" for name in MEMBER_ROW_FIELDS[11:])
+    where = f"m.{column(GroupMember, 'group')} = %s"
+    params: list[Any] = [group_id]
+    if role_level is not None:
+        where += f" AND m.{column(GroupMember, 'role_level')} = %s"
+        params.append(role_level)
+    if user_ids is not None:
+        where += _in(f"m.{column(GroupMember, 'user')}", user_ids or [""])
+        params.extend(user_ids or [""])
+    sql = (
+        f"SELECT {own}, {profile} FROM {table(GroupMember)} m "  # noqa: S608 - model names only
+        f"JOIN {table(User)} u ON u.{column(User, 'user_id')} = m.{column(GroupMember, 'user')} "
+        f"WHERE {where} ORDER BY m.{column(GroupMember, 'role_level')} DESC, m.{column(GroupMember, 'id')}"
+    )
+    return RawRows(sql, params, f"SELECT COUNT(*) FROM {table(GroupMember)} m WHERE {where}", params)  # noqa: S608
+
+
 def is_app_admin(user: Any) -> bool:
     """App admins and operators act on every group with the owner's rights."""
     return user is not None and bool(user.is_app_admin or user.is_staff)
@@ -170,6 +212,41 @@ def joined_groups(*, user_id: str, role_level: int | None = None) -> QuerySet[Gr
     if role_level is not None:
         qs = qs.filter(role_level=role_level)
     return qs.annotate(group_member_count=Count("group__members")).order_by("-id")
+
+
+# the columns of a joined-group row, as :func:`joined_group_rows` returns them ("member_count" counted)
+JOINED_GROUP_GROUP_FIELDS = (
+    "group_id", "name", "notification", "introduction", "face_url", "ex", "owner_user_id", "creator_user_id",
+    "status", "need_verification", "look_member_info", "apply_member_friend", "member_count", "created_at",
+    "updated_at", "notification_updated_at", "notification_user_id", "dismissed_at",
+)
+JOINED_GROUP_MEMBER_FIELDS = ("role_level", "joined_at", "mute_end_time")
+
+
+def joined_group_rows(*, user_id: str, role_level: int | None = None, group_ids: list[str] | None = None) -> RawRows:
+    """:func:`joined_groups` as raw tuples: :data:`JOINED_GROUP_GROUP_FIELDS` then
+    :data:`JOINED_GROUP_MEMBER_FIELDS` (JSON as text, datetimes naive UTC); one statement per page.
+    ``group_ids`` narrows it to those groups (an incremental sync renders what changed)."""
+    group_col = column(GroupMember, "group")
+    count_sql = f"(SELECT COUNT(*) FROM {table(GroupMember)} c WHERE c.{group_col} = g.{column(Group, 'group_id')})"  # noqa: S608
+    group_cols = ", ".join(
+        count_sql if name == "member_count" else f"g.{column(Group, name)}" for name in JOINED_GROUP_GROUP_FIELDS
+    )
+    member_cols = ", ".join(f"m.{column(GroupMember, name)}" for name in JOINED_GROUP_MEMBER_FIELDS)
+    where = f"m.{column(GroupMember, 'user')} = %s"
+    params: list[Any] = [user_id]
+    if role_level is not None:
+        where += f" AND m.{column(GroupMember, 'role_level')} = %s"
+        params.append(role_level)
+    if group_ids is not None:
+        where += _in(f"m.{group_col}", group_ids or [""])
+        params.extend(group_ids or [""])
+    sql = (
+        f"SELECT {group_cols}, {member_cols} FROM {table(GroupMember)} m "  # noqa: S608 - model names only
+        f"JOIN {table(Group)} g ON g.{column(Group, 'group_id')} = m.{group_col} "
+        f"WHERE {where} ORDER BY m.{column(GroupMember, 'id')} DESC"
+    )
+    return RawRows(sql, params, f"SELECT COUNT(*) FROM {table(GroupMember)} m WHERE {where}", params)  # noqa: S608
 
 
 def join_requests_for_group(*, group_id: str, handle_result: int | None = None) -> QuerySet[GroupRequest]:

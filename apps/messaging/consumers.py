@@ -23,8 +23,7 @@ from django.conf import settings
 
 from apps.accounts import presence
 from apps.accounts.constants import PLATFORM_IDS
-from apps.accounts.models import User
-from apps.accounts.tokens import TokenClaims, kick_code, token_decode, token_holder_check
+from apps.accounts.tokens import TokenClaims, kick_code, token_decode, token_holder
 from apps.common import push
 from apps.common.errors import Code, DomainError
 from apps.common.metrics import WS_CONNECTIONS
@@ -57,11 +56,9 @@ def connection_count() -> int:
 
 
 def _validate(claims: TokenClaims) -> tuple[str, str]:
-    """Revocation status and the user's (nickname, face_url); the one DB hop at connect."""
-    row = User.objects.filter(user_id=claims.user_id).values_list("nickname", "face_url", "is_banned").first()
-    token_holder_check(claims, user_exists=row is not None, user_banned=row is not None and row[2])
-    assert row is not None  # noqa: S101 - token_holder_check refused a missing user
-    return row[0], row[1]
+    """Revocation status and the user's (nickname, face_url): one cache read at connect when warm."""
+    user = token_holder(claims)
+    return user.nickname, user.face_url
 
 
 def _peer_gone_errors() -> tuple[type[BaseException], ...]:

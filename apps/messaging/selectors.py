@@ -23,7 +23,7 @@ from apps.messaging.models import (
     SessionType,
     UserConversation,
 )
-from apps.messaging.wire import PullReply, SeqState, group_conversation_id, message_wire, placeholder
+from apps.messaging.wire import PullReply, SeqState, WireMessage, group_conversation_id, placeholder
 
 
 def _group_role(group_id: str, user_id: str) -> int | None:
@@ -280,7 +280,11 @@ class ConversationRow(NamedTuple):
 
 # the SELECT list of ConversationRow, field by field ("uc": the user's state row, "c": the conversation)
 _FROM_CONVERSATION = {"session_type", "group_id", "user_a", "user_b", "max_seq", "min_seq", "last_msg_time"}
-_RENAMED = {"state_session_type": "uc.session_type", "limit": "uc.frozen_max_seq"}
+# the frozen seq only counts on a group's state row (it is 0 elsewhere; the SQL says so, so no row is rebuilt)
+_RENAMED = {
+    "state_session_type": "uc.session_type",
+    "limit": f"CASE WHEN uc.session_type = {int(SessionType.GROUP)} THEN uc.frozen_max_seq ELSE 0 END",
+}
 _LIST_COLUMNS = ", ".join(
     _RENAMED.get(f) or (f"c.{f}" if f in _FROM_CONVERSATION else f"uc.{f}") for f in ConversationRow._fields
 )
@@ -296,17 +300,20 @@ def _conversation_rows(user_id: str) -> list[ConversationRow]:
         f"JOIN {_table(Conversation)} c ON c.conversation_id = uc.conversation_id "
         "WHERE uc.owner_id = %s AND c.max_seq > 0"
     )
+    make, group = ConversationRow._make, int(SessionType.GROUP)
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
         rows: list[ConversationRow] = []
-        for raw in cursor.fetchall():
-            row = ConversationRow._make(raw)
-            if row.state_session_type == SessionType.GROUP and row.conversation_id not in group_cids:
-                if not row.limit:
+        for raw in cursor.fetchall():  # raw[1]: the state row's session type, raw[8]: the frozen seq
+            if raw[1] == group:
+                if raw[0] not in group_cids:
+                    if raw[8]:
+                        rows.append(make(raw))  # a group the user left: readable up to the seq frozen then
                     continue  # a group the user never belonged to
-                rows.append(row)  # a group the user left: readable up to the seq frozen then
-            else:
-                rows.append(row._replace(limit=0))
+                if raw[8]:
+                    rows.append(make(raw)._replace(limit=0))  # left and joined again: no limit
+                    continue
+            rows.append(make(raw))
     # groups the user is in without a state row (never sent or read there): an empty state
     missing = group_cids.difference(r.conversation_id for r in rows)
     if missing:
@@ -367,18 +374,53 @@ def conversations_list(*, user_id: str, include_hidden: bool = False) -> list[di
     )
 
 
+# the history columns of a wire <message>, in its key order (see apps.messaging.wire.message_wire)
+_WIRE_COLUMNS = (
+    "server_msg_id", "client_msg_id", "conversation_id", "seq", "send_id", "recv_id", "group_id", "session_type",
+    "content_type", "content", "send_time", "status", "sender_platform_id", "sender_nickname", "sender_face_url",
+)
+
+
+def _last_messages(keys: list[tuple[str, int]]) -> dict[str, WireMessage]:
+    """The wire messages at these ``(conversation_id, seq)`` (what :func:`message_wire` makes of the
+    history rows) in one statement on a cursor: no model instances, the content decoded by orjson."""
+    if not keys:
+        return {}
+    pairs = " OR ".join(["(conversation_id = %s AND seq = %s)"] * len(keys))
+    sent = int(MsgStatus.SENT)
+    out: dict[str, WireMessage] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_WIRE_COLUMNS)} FROM {_table(Message)} WHERE {pairs}",  # noqa: S608 - constants
+            [v for key in keys for v in key],
+        )
+        for (server_msg_id, client_msg_id, conversation_id, seq, send_id, recv_id, group_id, session_type,
+             content_type, content, send_time, status, platform_id, nickname, face_url) in cursor.fetchall():
+            out[conversation_id] = {
+                "server_msg_id": server_msg_id,
+                "client_msg_id": client_msg_id,
+                "conversation_id": conversation_id,
+                "seq": seq,
+                "send_id": send_id,
+                "recv_id": recv_id,
+                "group_id": group_id,
+                "session_type": session_type,
+                "content_type": content_type,
+                "content": orjson.loads(content) if status == sent else {},
+                "send_time": send_time,
+                "status": status,
+                "sender_platform_id": platform_id,
+                "sender_nickname": nickname,
+                "sender_face_url": face_url,
+            }
+    return out
+
+
 def conversations_decorate(*, user_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add the last message and, for single chats, the peer's read seq (two queries per page)."""
     if not items:
         return items
-    pairs = " OR ".join(["(conversation_id = %s AND seq = %s)"] * len(items))
-    last = {
-        m.conversation_id: m
-        for m in Message.objects.raw(
-            f"SELECT * FROM {_table(Message)} WHERE {pairs}",  # noqa: S608 - constants, values are parameters
-            [v for c in items for v in (c["conversation_id"], c["max_seq"])],
-        )
-    }
+    last = _last_messages([(c["conversation_id"], c["max_seq"]) for c in items])
     singles = [(c["peer_id"], c["conversation_id"]) for c in items if c["session_type"] != SessionType.GROUP]
     peer_read: dict[tuple[str, str], int] = {}
     if singles:
@@ -390,8 +432,7 @@ def conversations_decorate(*, user_id: str, items: list[dict[str, Any]]) -> list
             )
             peer_read = {(owner, cid): seq for owner, cid, seq in cursor.fetchall()}
     for c in items:
-        msg = last.get(c["conversation_id"])
-        c["last_message"] = message_wire(msg) if msg is not None else None
+        c["last_message"] = last.get(c["conversation_id"])
         if c["session_type"] != SessionType.GROUP:
             c["peer_read_seq"] = peer_read.get((c["peer_id"], c["conversation_id"]), 0)
     return items

@@ -17,7 +17,7 @@ from apps.accounts import selectors as account_selectors
 from apps.accounts import services as account_services
 from apps.accounts.models import User
 from apps.accounts.services import IssuedToken
-from apps.accounts.tokens import TokenClaims, token_decode, token_holder_check
+from apps.accounts.tokens import TokenClaims, token_decode, token_holder
 from apps.common.choices import HandleResult
 from apps.common.errors import Code, DomainError
 from apps.common.sideeffects import user_group
@@ -52,10 +52,10 @@ def user_for_token(token: str) -> tuple[User, TokenClaims]:
 def user_for_claims(claims: TokenClaims, *, check: bool = False) -> User:
     """The token's user, by the rule every transport applies (1507 gone, 1103 banned; with
     ``check`` also the token's own status, 1506/1507)."""
-    user = User.objects.filter(user_id=claims.user_id).first()
     if check:
-        token_holder_check(claims, user_exists=user is not None, user_banned=user is not None and user.is_banned)
-    elif user is None:
+        return token_holder(claims)
+    user = User.objects.filter(user_id=claims.user_id).first()
+    if user is None:
         raise DomainError(Code.TOKEN_UNKNOWN, "the token's user no longer exists")
     elif user.is_banned:
         raise DomainError(Code.USER_BANNED, "the user is banned")

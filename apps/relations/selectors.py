@@ -16,7 +16,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import User
 from apps.common.cachekeys import make_key
+from apps.common.rows import RawRows, column, table
 from apps.common.search import keyword_filter
 from apps.relations.models import Black, Friend, FriendRequest
 
@@ -106,9 +108,44 @@ FRIEND_ROW_FIELDS = (
 )
 
 
-def friend_list_rows(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> QuerySet[Friend]:
-    """:func:`friend_list` as plain dicts of :data:`FRIEND_ROW_FIELDS` (one joined query per page, no models)."""
-    return friend_list(owner_id=owner_id, keyword=keyword, pinned=pinned).values(*FRIEND_ROW_FIELDS)
+def _friend_rows_sql(pinned: bool, ids: int = 0) -> str:
+    """:data:`FRIEND_ROW_FIELDS` of one owner's friends, pinned first (the list's order), by hand;
+    ``ids`` placeholders for friend ids after the owner (and the pin) narrow it to those friends."""
+    own = ", ".join(f"f.{column(Friend, name.removesuffix('_id') if name in ('owner_id', 'friend_id') else name)}"
+                    for name in FRIEND_ROW_FIELDS[:8])
+    profile = ", ".join(f"u.{column(User, name.removeprefix('friend__'))}" for name in FRIEND_ROW_FIELDS[8:])
+    where = f"f.{column(Friend, 'owner')} = %s" + (f" AND f.{column(Friend, 'is_pinned')} = %s" if pinned else "")
+    if ids:
+        where += f" AND f.{column(Friend, 'friend')} IN ({', '.join(['%s'] * ids)})"
+    return (
+        f"SELECT {own}, {profile} FROM {table(Friend)} f "  # noqa: S608 - model names only
+        f"JOIN {table(User)} u ON u.{column(User, 'user_id')} = f.{column(Friend, 'friend')} "
+        f"WHERE {where} ORDER BY f.{column(Friend, 'is_pinned')} DESC, f.{column(Friend, 'id')}"
+    )
+
+
+def friend_rows_of(*, owner_id: str, friend_ids: list[str] | None) -> list[tuple[Any, ...]]:
+    """The rows of :func:`friend_list_rows` for those friends (all of them for ``None``), in the
+    list's order per statement of up to 500 ids (an incremental sync renders what changed)."""
+    if friend_ids is None:
+        return list(friend_list_rows(owner_id=owner_id))
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(friend_ids), 500):
+        chunk = friend_ids[start : start + 500]
+        found.extend(RawRows(_friend_rows_sql(False, len(chunk)), [owner_id, *chunk]))
+    return found
+
+
+def friend_list_rows(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> RawRows:
+    """:func:`friend_list` as raw tuples of :data:`FRIEND_ROW_FIELDS` (JSON as text, datetimes naive
+    UTC): one statement per page, no models, no query compilation unless a keyword is searched."""
+    if keyword:
+        return RawRows.of(friend_list(owner_id=owner_id, keyword=keyword, pinned=pinned), *FRIEND_ROW_FIELDS)
+    params: list[Any] = [owner_id] if pinned is None else [owner_id, pinned]
+    count = f"SELECT COUNT(*) FROM {table(Friend)} f WHERE f.{column(Friend, 'owner')} = %s"  # noqa: S608
+    if pinned is not None:
+        count += f" AND f.{column(Friend, 'is_pinned')} = %s"
+    return RawRows(_friend_rows_sql(pinned is not None), params, count, params)
 
 
 def friend_count(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> int:

@@ -21,7 +21,10 @@ def _send(api, recv_id: str, body: str = "hi", client_msg_id: str = "", **extra)
     )
 
 
-def test_send_then_list_conversations_with_unread_and_last_message(alice_api, bob_api, django_capture_on_commit_callbacks):
+def test_send_then_list_conversations_with_unread_and_last_message(
+    alice_api, bob_api, django_capture_on_commit_callbacks, settings
+):
+    settings.IM_CONVERSATION_LIST_CACHE_SECONDS = 0  # every read rendered: the peer's read mark shows at once
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(3):
             resp = _send(alice_api, "bob", f"m{i}", client_msg_id=f"c{i}")

@@ -113,3 +113,17 @@ def test_pages_and_links(world, alice_api):
     assert page["previous"] == "http://testserver/api/v1/conversations?limit=2"
     past = alice_api.get("/api/v1/conversations", {"offset": 10}).json()
     assert past["count"] == 6 and past["results"] == []
+
+
+def test_the_last_message_is_the_history_row_as_the_wire_renders_it(world, alice_api):
+    from apps.messaging.models import Message, MsgStatus
+    from apps.messaging.wire import message_wire
+
+    conv = Conversation.objects.get(conversation_id="si_alice_bob")
+    Message.objects.filter(conversation_id=conv.conversation_id, seq=conv.max_seq).update(status=MsgStatus.REVOKED)
+    results = alice_api.get("/api/v1/conversations", {"include_hidden": "true"}).json()["results"]
+    for item in results:
+        row = Message.objects.get(conversation_id=item["conversation_id"], seq=item["max_seq"])
+        assert item["last_message"] == json.loads(JSONRenderer().render(message_wire(row)))
+    revoked = next(c for c in results if c["conversation_id"] == "si_alice_bob")["last_message"]
+    assert revoked["status"] == MsgStatus.REVOKED and revoked["content"] == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from apps.groups import services as groups
@@ -51,7 +53,8 @@ def test_hiding_a_conversation_is_an_update_with_is_hidden(bob_api, convs):
     assert bob_api.get("/api/v1/conversations").json()["results"] == []
 
 
-def test_new_messages_do_not_bump_the_version_but_change_the_etag(alice, bob_api, convs):
+def test_new_messages_do_not_bump_the_version_but_change_the_etag(alice, bob_api, convs, settings):
+    settings.IM_CONVERSATION_LIST_CACHE_SECONDS = 0  # every read rendered (the snapshot is tested below)
     first = bob_api.get("/api/v1/conversations")
     assert bob_api.get("/api/v1/conversations", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     notify_group(send_id="alice", group_id="g1", content_type=1509, content={"note": "news"})
@@ -60,6 +63,23 @@ def test_new_messages_do_not_bump_the_version_but_change_the_etag(alice, bob_api
     assert after.json()["version"] == first.json()["version"]  # messages travel by seq sync
     assert after.json()["results"][0]["max_seq"] > first.json()["results"][0]["max_seq"]
     assert _sync(bob_api, first.json()["version"])["changed"] == []
+
+
+def test_a_page_is_reused_for_the_snapshot_seconds_but_my_changes_show_at_once(alice, bob_api, convs, settings):
+    settings.IM_CONVERSATION_LIST_CACHE_SECONDS = 1
+    first = bob_api.get("/api/v1/conversations").json()
+    notify_group(send_id="alice", group_id="g1", content_type=1509, content={"note": "news"})
+    again = bob_api.get("/api/v1/conversations").json()
+    assert again == first  # a new message alone: the same snapshot within the second
+    max_seq = first["results"][0]["max_seq"] + 1
+    services.conversation_read(user_id="bob", conversation_id=G1, seq=max_seq)  # my read mark: a new version
+    mine = bob_api.get("/api/v1/conversations").json()
+    assert mine["version"] > first["version"]
+    assert (mine["results"][0]["max_seq"], mine["results"][0]["read_seq"], mine["results"][0]["unread_count"]) == (
+        max_seq, max_seq, 0)
+    notify_group(send_id="alice", group_id="g1", content_type=1509, content={"note": "more"})
+    time.sleep(1.1)  # the snapshot expires: the next read renders the new message
+    assert bob_api.get("/api/v1/conversations").json()["results"][0]["max_seq"] == max_seq + 1
 
 
 def test_conversation_sync_full_answer_and_bad_version(bob_api, convs):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from apps.accounts.constants import PLATFORM_IDS
 from apps.accounts.models import User, user_id_validator
+from apps.common.renderers import datetime_renderer
 
 
 class UserIdField(serializers.CharField):
@@ -50,6 +51,23 @@ class UserFullOutput(serializers.ModelSerializer):
             "user_id", "nickname", "face_url", "ex", "app_manager_level", "global_recv_msg_opt",
             "is_banned", "created_at", "updated_at",
         ]
+
+
+def user_full_render(user: User) -> dict[str, Any]:
+    """A user as :class:`UserFullOutput` renders it (the same keys, order and values) without
+    building a serializer: ``GET /users/me`` answers this on every app start."""
+    dt = datetime_renderer()
+    return {
+        "user_id": user.user_id,
+        "nickname": user.nickname,
+        "face_url": user.face_url,
+        "ex": user.ex,
+        "app_manager_level": user.app_manager_level,
+        "global_recv_msg_opt": user.global_recv_msg_opt,
+        "is_banned": user.is_banned,
+        "created_at": dt(user.created_at),
+        "updated_at": dt(user.updated_at),
+    }
 
 
 class UserProfileInput(serializers.Serializer):

@@ -18,6 +18,7 @@ from apps.accounts.api.serializers import (
     UserIdField,
     UserProfileInput,
     UserPublicOutput,
+    user_full_render,
 )
 from apps.accounts.authentication import request_user
 from apps.accounts.permissions import IsAppAdmin
@@ -196,7 +197,7 @@ class UsersApi(APIView):
 class UserMeApi(APIView):
     @extend_schema(tags=["users"], summary="My profile", responses={200: UserFullOutput, **error_responses(*TOKEN_ERRORS)})
     def get(self, request: Request) -> Response:
-        return Response(UserFullOutput(request.user).data)
+        return Response(user_full_render(request_user(request)))
 
     @extend_schema(
         tags=["users"],
@@ -208,7 +209,7 @@ class UserMeApi(APIView):
         data = UserProfileInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request_user(request), data=data.validated_data, actor=request_user(request))
-        return Response(UserFullOutput(user).data)
+        return Response(user_full_render(user))
 
 
 class UserStatusApi(APIView):

@@ -18,19 +18,26 @@ from apps.common import versionlog
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
-    OffsetPagination,
     OkSerializer,
     client_ip,
     error_responses,
     ok,
     paged,
     paginate,
+    paginate_rows,
     split_ids,
 )
 from apps.common.errors import Code, DomainError
 from apps.common.listsync import cached_page, etagged, since_field, sync_answer, sync_schema
 from apps.groups import selectors, services
-from apps.groups.api.serializers import GroupOutput, GroupRequestOutput, JoinedGroupOutput, MemberOutput
+from apps.groups.api.serializers import (
+    GroupOutput,
+    GroupRequestOutput,
+    JoinedGroupOutput,
+    MemberOutput,
+    joined_groups_render,
+    members_render,
+)
 from apps.groups.models import HandleResult, JoinSource, Role, Verification, group_id_validator
 
 GROUP_PATH = OpenApiParameter(
@@ -209,14 +216,16 @@ class GroupMembersApi(APIView):
         since = params.validated_data.pop("since_version", None)
         if since is not None:
             def items(ids: list[str] | None) -> list[dict[str, Any]]:
-                qs = selectors.group_members(group_id=group_id)
-                return list(MemberOutput(qs if ids is None else qs.filter(user_id__in=ids), many=True).data)
+                return members_render(list(selectors.group_member_rows(group_id=group_id, user_ids=ids)))
 
             return sync_answer(request, kind=versionlog.MEMBERS, owner=group_id, since=since, render=items,
                                item_id=lambda item: item["user_id"])
-        qs = selectors.group_members(group_id=group_id, **params.validated_data)
-        return cached_page(request, kind=versionlog.MEMBERS, owner=group_id,
-                           render=lambda: paginate(self, request, qs, MemberOutput).data)
+
+        def page() -> dict[str, Any]:
+            rows = selectors.group_member_rows(group_id=group_id, **params.validated_data)
+            return paginate_rows(self, request, rows, members_render, rows.count).data
+
+        return cached_page(request, kind=versionlog.MEMBERS, owner=group_id, render=page)
 
     @extend_schema(
         tags=["groups"],
@@ -536,21 +545,13 @@ class JoinedGroupsApi(APIView):
         since = params.validated_data.pop("since_version", None)
         if since is not None:
             def items(ids: list[str] | None) -> list[dict[str, Any]]:
-                qs = selectors.joined_groups(user_id=user_id)
-                rows: list[Any] = list(qs if ids is None else qs.filter(group_id__in=ids))
-                for membership in rows:  # annotated rows: the member count rides on each membership
-                    membership.group.member_count = membership.group_member_count
-                return list(JoinedGroupOutput(rows, many=True).data)
+                return joined_groups_render(list(selectors.joined_group_rows(user_id=user_id, group_ids=ids)))
 
             return sync_answer(request, kind=versionlog.GROUPS, owner=user_id, since=since, render=items,
                                item_id=lambda item: item["group"]["group_id"])
-        return etagged(request, kind=versionlog.GROUPS, owner=user_id, render=lambda: self._page(request, user_id,
-                                                                                                 params.validated_data))
 
-    def _page(self, request: Request, user_id: str, filters: dict[str, Any]) -> dict[str, Any]:
-        qs = selectors.joined_groups(user_id=user_id, **filters)
-        paginator = OffsetPagination()
-        page: list[Any] = paginator.paginate_queryset(qs, request, view=self) or []
-        for membership in page:  # annotated rows: the member count rides on each membership
-            membership.group.member_count = membership.group_member_count
-        return paginator.get_paginated_response(JoinedGroupOutput(page, many=True).data).data
+        def page() -> dict[str, Any]:
+            rows = selectors.joined_group_rows(user_id=user_id, **params.validated_data)
+            return paginate_rows(self, request, rows, joined_groups_render, rows.count).data
+
+        return etagged(request, kind=versionlog.GROUPS, owner=user_id, render=page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -16,7 +17,7 @@ from apps.accounts.authentication import request_claims, request_user
 from apps.common import versionlog
 from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
-from apps.common.listsync import etagged, since_field, sync_answer, sync_schema
+from apps.common.listsync import since_field, snapshot_page, sync_answer, sync_schema
 from apps.messaging import selectors, services
 from apps.messaging.wire import message_wire
 
@@ -80,8 +81,9 @@ class ConversationsApi(APIView):
         summary="My conversations, pinned first, then by last message, with unread counts",
         description=(
             "The paged answer carries the list's `version` and an `ETag` of its bytes (`If-None-Match` with the "
-            "ETag answers 304); it is rendered on every read, since new messages and reads change it without "
-            "bumping the version. With `since_version` the answer is an incremental sync of the conversation "
+            "ETag answers 304). A page is reused for IM_CONVERSATION_LIST_CACHE_SECONDS (default 1) under the "
+            "version: settings changes and my read marks show at once, new messages and the peers' reads (which do "
+            "not bump the version) within those seconds. With `since_version` the answer is an incremental sync of the conversation "
             "settings and memberships (docs/protocol.md, incremental sync): hidden conversations are included "
             "(with is_hidden), `deleted` holds conversation ids; new messages travel by seq sync, not here."
         ),
@@ -112,7 +114,8 @@ class ConversationsApi(APIView):
             data: dict[str, Any] = paginate_rows(self, request, rows, render, lambda: len(rows)).data
             return data
 
-        return etagged(request, kind=versionlog.CONVERSATIONS, owner=user_id, render=page)
+        return snapshot_page(request, kind=versionlog.CONVERSATIONS, owner=user_id, render=page,
+                             seconds=settings.IM_CONVERSATION_LIST_CACHE_SECONDS)
 
 
 class ConversationDetailApi(APIView):

@@ -138,6 +138,8 @@ def conversation_read(*, user_id: str, conversation_id: str, seq: int) -> ReadRe
     if seq <= current:
         return {"conversation_id": conversation_id, "read_seq": current, "max_seq": conv.max_seq}
     read_seq_raise(owner_id=user_id, conversation_id=conversation_id, session_type=conv.session_type, seq=seq)
+    # my list shows my read seq and unread count: my other devices' syncs and my next page see it at once
+    versionlog.record(versionlog.CONVERSATIONS, user_id, [(conversation_id, versionlog.UPDATE)])
     receipt = {"conversation_id": conversation_id, "user_id": user_id, "read_seq": seq}
     targets = [user_id, *peers_of(conv, user_id)] if conv.session_type != SessionType.GROUP else [user_id]
     on_commit(lambda: push_to_users(targets, "push.read", receipt))

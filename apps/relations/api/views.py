@@ -164,15 +164,17 @@ class FriendsApi(APIView):
         since = params.validated_data.pop("since_version", None)
         if since is not None:
             def items(ids: list[str] | None) -> list[dict[str, Any]]:
-                rows: Any = selectors.friend_list_rows(owner_id=owner_id)  # dicts of FRIEND_ROW_FIELDS
-                return friends_render(rows if ids is None else rows.filter(friend_id__in=ids))
+                return friends_render(selectors.friend_rows_of(owner_id=owner_id, friend_ids=ids))
 
             return sync_answer(request, kind=versionlog.FRIENDS, owner=owner_id, since=since, render=items,
                                item_id=lambda item: item["friend_user_id"])
         args = {"owner_id": owner_id, **params.validated_data}
-        return cached_page(request, kind=versionlog.FRIENDS, owner=owner_id, render=lambda: paginate_rows(
-            self, request, selectors.friend_list_rows(**args), friends_render, lambda: selectors.friend_count(**args)
-        ).data)
+
+        def page() -> dict[str, Any]:
+            rows = selectors.friend_list_rows(**args)
+            return paginate_rows(self, request, rows, friends_render, rows.count).data
+
+        return cached_page(request, kind=versionlog.FRIENDS, owner=owner_id, render=page)
 
 
 class FriendDetailApi(APIView):
