@@ -393,3 +393,15 @@ def update_performance_doc(latest: dict[str, Any], path: Path = DOC) -> Path:
         text = "# Performance\n\n"
     path.write_text(text.rstrip() + "\n\n" + table + "\n")
     return path
+
+
+def main() -> None:
+    """``python -m bench.report``: regenerate the table in docs/performance.md from
+    ``bench/results/latest.json`` without running anything."""
+    from bench.common import RESULTS_DIR, loads
+
+    print(update_performance_doc(loads((RESULTS_DIR / "latest.json").read_bytes())))
+
+
+if __name__ == "__main__":
+    main()
