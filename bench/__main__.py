@@ -5,6 +5,8 @@ Examples::
     python -m bench all --quick                      # CI smoke: relay + embedded daphne, tiny sizes
     python -m bench latency --server daphne,uvicorn  # production topology (MariaDB + Redis)
     python -m bench all --server relay,daphne,uvicorn --mode production --nodes 2
+    python -m bench rest --server relay,uvicorn --http same,uvicorn:3,gunicorn-gthread:3x8
+                                                     # REST with HTTP in its own worker processes
 
 Results: ``bench/results/run-<stamp>.json`` (everything, raw step tables included) and,
 for full runs, ``bench/results/latest.json`` (the newest result per scenario, server and
@@ -24,9 +26,9 @@ from typing import Any
 
 from bench.common import RESULTS_DIR, dumps, loads
 from bench.profile import Profiler
-from bench.report import machine_info, update_performance_doc
+from bench.report import machine_info, result_key, update_performance_doc
 from bench.scenarios import SCENARIOS, Ctx
-from bench.topology import Topology
+from bench.topology import Topology, http_spec
 
 
 def _ok(result: dict[str, Any]) -> bool:
@@ -43,9 +45,12 @@ def run(args: argparse.Namespace, save: Any = None) -> list[dict[str, Any]]:
             raise SystemExit(f"unknown scenario {name}; choose from {', '.join(SCENARIOS)} or all")
     results: list[dict[str, Any]] = []
     deadline = time.monotonic() + args.max_seconds
-    for server in args.server.split(","):
-        topo = Topology(server=server, mode=args.mode, nodes=args.nodes, max_seconds=args.max_seconds)
-        print(f"== {server} ({topo.mode}, {topo.nodes} node(s))", flush=True)
+    https = [http_spec(h) for h in args.http.split(",")]
+    combos = [(server, http) for server in args.server.split(",")
+              for http in (["same"] if server == "relay" or args.mode != "production" else https)]
+    for server, http in combos:
+        topo = Topology(server=server, mode=args.mode, nodes=args.nodes, max_seconds=args.max_seconds, http=http)
+        print(f"== {topo.label} ({topo.nodes} node(s); HTTP: {topo.http})", flush=True)
         t0 = time.monotonic()
         with topo:
             print(f"   started in {time.monotonic() - t0:.1f}s: {', '.join(topo.ws_urls)}", flush=True)
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace, save: Any = None) -> list[dict[str, Any]]:
                 load0 = os.getloadavg()[0]
                 ctx = Ctx(topo, args.quick, prefix=f"b{name[:2]}_", max_seconds=max(60, int(deadline - t1) + 30))
                 prof = Profiler(topo.profile_targets(), Path(args.results_dir) / "profiles",
-                                f"{name}-{server}-{topo.mode}") if args.profile else None
+                                f"{name}-{server}-{topo.mode}-{topo.http.replace(':', '')}") if args.profile else None
                 try:
                     res = SCENARIOS[name](ctx)
                     if prof is not None:
@@ -68,8 +73,9 @@ def run(args: argparse.Namespace, save: Any = None) -> list[dict[str, Any]]:
                     res = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:],
                            "server_log": topo.logs_tail()}
                 res = {"scenario": name, "server": server, "mode": topo.mode, "nodes": topo.nodes,
-                       "quick": args.quick, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                       "seconds": round(time.monotonic() - t1, 1), "loadavg_before": round(load0, 2), **res}
+                       "http": topo.http, "quick": args.quick, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                       "seconds": round(time.monotonic() - t1, 1), "loadavg_before": round(load0, 2),
+                       "loadavg_after": round(os.getloadavg()[0], 2), **res}
                 res["ok"] = _ok(res)
                 results.append(res)
                 if save is not None:  # after every scenario, so an interrupted run keeps what it measured
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default=None, choices=["embedded", "production"],
                         help="topology for daphne/uvicorn (default: production; quick: embedded)")
     parser.add_argument("--nodes", type=int, default=1, help="ASGI nodes in the production topology")
+    parser.add_argument("--http", default="same",
+                        help="comma list of where HTTP is served in the production topology: same (on the "
+                             "ASGI nodes), uvicorn:N, gunicorn-uvicorn:N, gunicorn-gthread:NxT, granian:N, "
+                             "granian-wsgi:NxT (a separate server with N worker processes; websockets stay on "
+                             "the nodes); each is a topology of its own")
     parser.add_argument("--results-dir", default=str(RESULTS_DIR))
     parser.add_argument("--report", action=argparse.BooleanOptionalAction, default=None,
                         help="update latest.json and docs/performance.md (default: on for full runs)")
@@ -116,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             latest = loads(latest_path.read_bytes()) if latest_path.exists() else {"results": {}}
             for r in results:
                 if not r.get("error"):
-                    key = f"{r['scenario']}|{r['server']}|{r['mode']}|{r['nodes']}"
+                    key = result_key(r)
                     latest["results"][key] = {**{k: v for k, v in r.items() if k != "profile"}, "meta": meta}
             latest_path.write_text(dumps(latest))
             update_performance_doc(latest)

@@ -634,21 +634,35 @@ class LoadGen:
                 "closed": sum(1 for c in self.clients if c.closed), "live": len(live)}
 
     async def cmd_rest(self, host: str, port: int, path: str, token: str, concurrency: int,
-                       duration: float, ports: list[int] | None = None) -> dict[str, Any]:
+                       duration: float, ports: list[int] | None = None,
+                       mix: list[list[Any]] | None = None) -> dict[str, Any]:
         """Keep-alive HTTP/1.1 GETs from ``concurrency`` connections for ``duration`` seconds
-        (spread round-robin over ``ports`` when several nodes serve)."""
+        (spread round-robin over ``ports`` when several nodes serve). ``mix``: a weighted mix
+        instead of one request, ``[[name, path, token, weight], ...]``; each connection walks
+        the same shuffled schedule (weights in whole requests) from its own starting point."""
         lat: list[float] = []
         status: Counter[int] = Counter()
         errors: Counter[str] = Counter()
+        kinds: Counter[str] = Counter()
         body_bytes = [0]
-        req = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-               "Accept: application/json\r\n\r\n").encode()
+
+        def build(p: str, tok: str) -> bytes:
+            return (f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {tok}\r\n"
+                    "Accept: application/json\r\n\r\n").encode()
+
+        schedule: list[tuple[str, bytes]] = []
+        for name, p, tok, weight in mix or [["", path, token, 1]]:
+            schedule += [(name, build(p, tok))] * int(weight)
+        random.Random(len(schedule)).shuffle(schedule)
         t_end = time.monotonic() + duration
 
-        async def worker(port: int) -> None:
+        async def worker(k: int, port: int) -> None:
             reader, writer = await asyncio.open_connection(host, port)
+            i = k * 7
             try:
                 while time.monotonic() < t_end:
+                    kind, req = schedule[i % len(schedule)]
+                    i += 1
                     t0 = now_ns()
                     writer.write(req)
                     head = await reader.readuntil(b"\r\n\r\n")
@@ -658,13 +672,13 @@ class LoadGen:
                     chunked = False
                     close = False
                     for line in lines[1:]:
-                        k, _, v = line.partition(":")
-                        k = k.strip().lower()
-                        if k == "content-length":
+                        k_, _, v = line.partition(":")
+                        k_ = k_.strip().lower()
+                        if k_ == "content-length":
                             length = int(v)
-                        elif k == "transfer-encoding" and "chunked" in v.lower():
+                        elif k_ == "transfer-encoding" and "chunked" in v.lower():
                             chunked = True
-                        elif k == "connection" and "close" in v.lower():
+                        elif k_ == "connection" and "close" in v.lower():
                             close = True
                     if chunked:
                         while True:
@@ -678,6 +692,7 @@ class LoadGen:
                         body_bytes[0] += length
                     lat.append((now_ns() - t0) / 1e6)
                     status[code] += 1
+                    kinds[kind] += 1
                     if close:
                         writer.close()
                         reader, writer = await asyncio.open_connection(host, port)
@@ -688,11 +703,12 @@ class LoadGen:
 
         t0 = time.monotonic()
         targets = ports or [port]
-        await asyncio.gather(*(worker(targets[k % len(targets)]) for k in range(concurrency)))
+        await asyncio.gather(*(worker(k, targets[k % len(targets)]) for k in range(concurrency)))
         secs = time.monotonic() - t0
         return {"requests": len(lat), "seconds": round(secs, 3), "rps": round(len(lat) / secs, 1),
                 "status": {str(k): v for k, v in status.items()}, "errors": dict(errors), "latency_ms": lat,
-                "mean_body_bytes": round(body_bytes[0] / max(1, len(lat)))}
+                "mean_body_bytes": round(body_bytes[0] / max(1, len(lat))),
+                "kinds": dict(kinds) if mix else {}}
 
     async def cmd_call(self, client: int, op: str, data: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
         return {"reply": await self.call(self.clients[client], op, data, timeout)}

@@ -366,36 +366,138 @@ def idle(ctx: Ctx) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------- 6. REST
+# the bare Django view: /healthz (imserver/urls.py) is a plain synchronous function view
+# returning a small JsonResponse: no DRF, no authentication, no database; it runs through
+# the same middleware chain and HTTP threads as every API view, so it is the framework's
+# ceiling on this server
+BARE_DJANGO_PATH = "/healthz"
+# a client opening or resuming the app: mostly "anything new?" syncs, the conversation
+# list and the profile, sometimes a full friend page or a group's members
+MIX_WEIGHTS = {"since_none": 30, "conversations": 25, "me": 20, "friends": 15, "members": 10}
+NO_SINCE = "n/a (no since_version on this build)"
+
+
+def _http_json(ctx: Ctx, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """One request from the orchestrator (setup and probes, never measured)."""
+    import http.client
+
+    from bench.common import dumps, loads
+
+    conn = http.client.HTTPConnection("127.0.0.1", ctx.topo.http_port, timeout=60)
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=None if body is None else dumps(body), headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            return resp.status, loads(raw) if raw else None
+        except ValueError:
+            return resp.status, None
+    finally:
+        conn.close()
+
+
+def _list_version(ctx: Ctx, token: str) -> int | None:
+    """The friend list's version from the plain list answer (None: this build has none)."""
+    code, body = _http_json(ctx, "GET", "/api/v1/friends?limit=50", token)
+    if code != 200 or not isinstance(body, dict) or not isinstance(body.get("version"), int):
+        return None
+    return int(body["version"])
+
+
 def rest(ctx: Ctx) -> dict[str, Any]:
-    friends_n, convs, duration, conc = (60, 3, 0.5, 4) if ctx.quick else (500, 20, 10, 16)
+    friends_n, convs, duration, conc, heavy_n = (60, 3, 0.5, 4, 1) if ctx.quick else (500, 20, 10, 16, 3)
     owner = f"{ctx.prefix}rU"
+    heavy = ctx.users("rH", heavy_n)  # more users with the same 500 friends, for the mixed workload
     friends = ctx.users("rf", friends_n)
-    prov = ctx.topo.provision({"users": [owner, *friends], "tokens": [owner, *friends[:convs]],
-                               "friends": [{"owner": owner, "friends": friends}]})
-    tok = prov["tokens"]
+    readers = [owner, *heavy]
+    prov = ctx.topo.provision({
+        "users": [owner, *heavy, *friends], "tokens": [*readers, *friends[:convs]],
+        "friends": [{"owner": u, "friends": friends} for u in readers],
+        # a group of friends_n members: the readers and their friends
+        "groups": [{"owner": owner, "members": [*readers, *friends[: friends_n - len(readers)]], "name": "bench rest"}],
+    })
+    tok, gid = prov["tokens"], prov["groups"][0]
+    paths = {
+        "bare_django": BARE_DJANGO_PATH,
+        "friends": "/api/v1/friends?limit=50",
+        "conversations": "/api/v1/conversations",
+        "me": "/api/v1/users/me",
+        "members": f"/api/v1/groups/{gid}/members",
+    }
     out: dict[str, Any] = {}
+    notes: dict[str, Any] = {"bare_django_view": f"GET {BARE_DJANGO_PATH} (imserver.urls.healthz)",
+                             "setup_seconds": prov["seconds"]}
     lost = 0
+
+    def measure(fleet: LoadFleet, name: str, path: str = "", token: str = "",
+                mix: list[list[Any]] | None = None) -> None:
+        meter = ctx.meter(fleet).start()
+        r = fleet.procs[0].call("rest", host="127.0.0.1", port=ctx.topo.http_port, ports=ctx.topo.http_ports,
+                                path=path, token=token, concurrency=conc, duration=duration, mix=mix,
+                                timeout=duration + 120)
+        cpu = meter.stop()
+        lat = summarize(r["latency_ms"])
+        out[name] = {"rps": r["rps"], "p50_ms": lat["p50"], "p99_ms": lat["p99"], "max_ms": lat["max"],
+                     "requests": r["requests"], "status": r["status"], "errors": r["errors"],
+                     "body_bytes": r["mean_body_bytes"], "cpu_percent": cpu, "path": path or None}
+        if mix:
+            out[name]["kinds"] = r["kinds"]
+
     with ctx.fleet(1) as fleet:
         lg = fleet.procs[0]
         _connect(fleet, [[[u, tok[u], ctx.url(k)] for k, u in enumerate(friends[:convs])]])
         fill = lg.call("fill", tag="r", sends=[[i, owner, 1] for i in range(convs)], count=1, window=1)
         lost += sum(fill["errors"].values())
         lg.call("close")
-        for name, path in (("friends", "/api/v1/friends?limit=50"), ("conversations", "/api/v1/conversations")):
-            meter = ctx.meter(fleet).start()
-            r = lg.call("rest", host="127.0.0.1", port=ctx.topo.http_port, ports=ctx.topo.http_ports, path=path,
-                        token=tok[owner], concurrency=conc, duration=duration, timeout=duration + 120)
-            cpu = meter.stop()
-            lat = summarize(r["latency_ms"])
-            out[name] = {"rps": r["rps"], "p50_ms": lat["p50"], "p99_ms": lat["p99"], "max_ms": lat["max"],
-                         "requests": r["requests"], "status": r["status"], "errors": r["errors"],
-                         "body_bytes": r["mean_body_bytes"], "cpu_percent": cpu}
-    bad = sum(v for s in out.values() for k, v in s["status"].items() if k != "200")
+        for name, path in paths.items():
+            measure(fleet, name, path, tok[owner])
+        # incremental sync: the version comes from the plain list answer (absent: not on this build)
+        versions = {u: _list_version(ctx, tok[u]) for u in readers}
+        since = versions[owner]
+        if since is None:
+            out["since_none"] = {"na": NO_SINCE}
+        else:
+            measure(fleet, "since_none", f"/api/v1/friends?since_version={since}", tok[owner])
+        # the mixed read workload, over the users with 500 friends each
+        weights = {k: w for k, w in MIX_WEIGHTS.items() if k != "since_none" or since is not None}
+        mix = []
+        for u in readers:
+            for kind, w in weights.items():
+                p = f"/api/v1/friends?since_version={versions[u]}" if kind == "since_none" else paths[kind]
+                mix.append([kind, p, tok[u], w])
+        measure(fleet, "mixed", mix=mix)
+        out["mixed"]["weights"] = weights
+        out["mixed"]["users"] = len(readers)
+        if since is None:
+            out["mixed"]["note"] = "without since-version syncs (not on this build)"
+            out["since_few"] = {"na": NO_SINCE}
+        else:
+            # a few changes through the API: two remarks set, two friends deleted
+            codes = [_http_json(ctx, "PATCH", f"/api/v1/friends/{f}", tok[owner], {"remark": "bench"})[0]
+                     for f in friends[:2]]
+            codes += [_http_json(ctx, "DELETE", f"/api/v1/friends/{f}", tok[owner])[0] for f in friends[2:4]]
+            lost += sum(1 for c in codes if c != 200)
+            _code, probe = _http_json(ctx, "GET", f"/api/v1/friends?since_version={since}", tok[owner])
+            probe = probe if isinstance(probe, dict) else {}
+            measure(fleet, "since_few", f"/api/v1/friends?since_version={since}", tok[owner])
+            out["since_few"].update({"changes": len(probe.get("changed") or []) + len(probe.get("deleted") or []),
+                                     "full": probe.get("full"), "from_version": since,
+                                     "to_version": probe.get("version")})
+    bare = out["bare_django"]["rps"]
+    for row in out.values():
+        if "rps" in row:
+            row["vs_bare_django"] = round(row["rps"] / bare, 3) if bare else None
+    measured = [s for s in out.values() if "rps" in s]
+    bad = sum(v for s in measured for k, v in s["status"].items() if k != "200")
     return {
-        "params": {"friends": friends_n, "page": 50, "conversations": convs, "concurrency": conc,
-                   "duration_s": duration},
+        "params": {"friends": friends_n, "page": 50, "conversations": convs, "group_members": friends_n,
+                   "concurrency": conc, "duration_s": duration, "mixed_users": len(readers),
+                   "http_ports": len(ctx.topo.http_ports), **notes},
         "metrics": out,
-        "checks": _checks(non_200=bad, errors=sum(sum(s["errors"].values()) for s in out.values()),
+        "checks": _checks(non_200=bad, errors=sum(sum(s["errors"].values()) for s in measured),
                           fill_errors=lost),
     }
 

@@ -7,6 +7,19 @@
   Redis (db 7, prefixes ``imbench``) + one Celery worker; clients are spread over the
   nodes round-robin, so most 1:1 pairs cross nodes through Redis.
 
+Where HTTP is served (``http``, production only; see :data:`HTTP_SERVERS`): ``same``
+(default) on the ASGI nodes with the websockets; or a separate HTTP server with several
+worker processes on a port of its own, the load generator's REST requests going there
+while websockets stay on the nodes (the gateway), as nginx would route ``/api/`` and
+``/ws/``:
+
+- ``uvicorn:N``: ``uvicorn --workers N`` on the same ASGI application;
+- ``gunicorn-uvicorn:N``: gunicorn with N uvicorn workers (``uvicorn.workers.UvicornWorker``);
+- ``gunicorn-gthread:NxT``: gunicorn's threaded sync workers on ``imserver.wsgi`` (a WSGI
+  pool: N processes of T threads);
+- ``granian:N`` / ``granian-wsgi:NxT``: granian (Rust HTTP front, Python workers) on the
+  ASGI or WSGI application.
+
 Every process is started under ``timeout`` in its own session, so it ends on its own
 even if the orchestrator dies, and :meth:`Topology.stop` ends exactly those processes.
 """
@@ -32,14 +45,62 @@ BENCH_MYSQL = os.environ.get("IM_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
 BENCH_SECRET = "bench-secret-not-for-production"  # noqa: S105 - loopback-only benchmark server
 
 
+HTTP_SERVERS = ("same", "uvicorn", "gunicorn-uvicorn", "gunicorn-gthread", "granian", "granian-wsgi")
+
+
+def http_spec(spec: str) -> str:
+    """Check and normalise an ``http`` option: ``same``, ``uvicorn:3``, ``gunicorn-gthread:3x8`` …"""
+    kind, _, size = spec.partition(":")
+    if kind not in HTTP_SERVERS:
+        raise ValueError(f"unknown HTTP server {kind!r}; choose from {', '.join(HTTP_SERVERS)}")
+    if kind == "same":
+        return "same"
+    workers, _, threads = (size or "2").partition("x")
+    if not workers.isdigit() or int(workers) < 1 or (threads and not threads.isdigit()):
+        raise ValueError(f"bad size in {spec!r}: workers[xthreads], e.g. uvicorn:3 or gunicorn-gthread:3x8")
+    if kind in ("gunicorn-gthread", "granian-wsgi"):
+        return f"{kind}:{int(workers)}x{int(threads or 8)}"
+    return f"{kind}:{int(workers)}"
+
+
+def http_label(server: str, mode: str, nodes: int, http: str = "same") -> str:
+    label = f"{server} {mode}" + (f" ×{nodes}" if nodes > 1 else "")
+    return label if http in ("same", "") else f"{label} + HTTP {http}"
+
+
+def http_command(spec: str, port: int) -> list[str]:
+    """The command line of a separate HTTP server (every one binds 127.0.0.1:``port``)."""
+    kind, _, size = spec.partition(":")
+    workers, _, threads = size.partition("x")
+    if kind == "uvicorn":
+        return [PYTHON, "-m", "uvicorn", "imserver.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", workers, "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+                "--backlog", "4096"]
+    if kind == "gunicorn-uvicorn":
+        return [PYTHON, "-m", "gunicorn", "imserver.asgi:application", "-k", "uvicorn.workers.UvicornWorker",
+                "-w", workers, "-b", f"127.0.0.1:{port}", "--backlog", "4096", "--log-level", "warning"]
+    if kind == "gunicorn-gthread":
+        return [PYTHON, "-m", "gunicorn", "imserver.wsgi:application", "-k", "gthread", "-w", workers,
+                "--threads", threads, "-b", f"127.0.0.1:{port}", "--backlog", "4096", "--keep-alive", "75",
+                "--log-level", "warning"]
+    if kind in ("granian", "granian-wsgi"):
+        iface = ["--interface", "asginl", "--no-ws", "imserver.asgi:application"] if kind == "granian" else [
+            "--interface", "wsgi", "--blocking-threads", threads, "imserver.wsgi:application"]
+        return [PYTHON, "-m", "granian", *iface, "--host", "127.0.0.1", "--port", str(port), "--workers", workers,
+                "--backlog", "4096", "--log-level", "warning", "--no-access-log"]
+    raise ValueError(spec)
+
+
 class Topology:
     def __init__(self, *, server: str, mode: str, nodes: int = 1, max_seconds: int = 1800,
-                 celery: bool | None = None) -> None:
+                 celery: bool | None = None, http: str = "same") -> None:
         assert server in ("relay", "daphne", "uvicorn"), server
         assert mode in ("embedded", "production"), mode
         self.server = server
         self.mode = "baseline" if server == "relay" else mode
         self.nodes = 1 if (server == "relay" or mode == "embedded") else max(1, nodes)
+        self.http = "same" if self.mode != "production" else http_spec(http)
+        self.http_only_port = 0
         self.max_seconds = max_seconds
         self.celery = (mode == "production") if celery is None else celery
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -132,13 +193,27 @@ class Topology:
             self._spawn("celery", [PYTHON, "-m", "celery", "-A", "imserver", "worker",
                                    "--loglevel", "WARNING", "--without-gossip", "--without-mingle"])
         self.http_port = self.ports[0]
+        if self.http != "same":
+            self.http_only_port = free_port()
+            self._spawn("http", http_command(self.http, self.http_only_port))
+            self.http_port = self.http_only_port
         for port in self.ports:
             self._wait_http(port)
+        if self.http_only_port:
+            self._wait_http(self.http_only_port)
 
     @property
     def http_ports(self) -> list[int]:
-        """Where REST is served: every node (the relay has a port of its own for HTTP)."""
-        return [self.http_port] if self.server == "relay" else list(self.ports)
+        """Where REST is served: every node, or the separate HTTP server (the relay has a port
+        of its own for HTTP)."""
+        if self.server == "relay" or self.http_only_port:
+            return [self.http_port]
+        return list(self.ports)
+
+    @property
+    def label(self) -> str:
+        """How results name this topology (``uvicorn production ×2``, ``… + HTTP uvicorn:3``)."""
+        return http_label(self.server, self.mode, self.nodes, self.http)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs:
@@ -178,18 +253,25 @@ class Topology:
         return [f"ws://127.0.0.1:{p}{path}" for p in self.ports]
 
     def server_pids(self) -> list[int]:
-        """PIDs of the ASGI server processes (not their ``timeout`` wrappers, not Celery)."""
+        """PIDs of the ASGI server processes (not their ``timeout`` wrappers, not Celery, not
+        the separate HTTP server: :meth:`http_pids`)."""
         out = []
         for name, proc in self.procs:
-            if name in ("celery", "provision"):
+            if name in ("celery", "provision", "http"):
                 continue
             kids = proc_children(proc.pid)
             out.append(kids[0] if kids else proc.pid)
         return out
 
+    def http_pids(self) -> list[int]:
+        """The separate HTTP server's processes (its master and every worker); [] for ``same``."""
+        return [pid for name, proc in self.procs if name == "http" for pid in proc_tree(proc.pid)[1:]]
+
     def profile_targets(self) -> dict[str, list[int]]:
         """Python processes worth sampling: the ASGI servers and the Celery worker's children."""
         out = {"server": self.server_pids()}
+        if self.http_only_port:
+            out["http"] = self.http_pids()
         for name, proc in self.procs:
             if name == "celery":
                 tree = proc_tree(proc.pid)[1:]  # without the timeout wrapper

@@ -54,7 +54,13 @@ def test_quick_mode_runs_every_scenario_against_baseline_and_server_with_clean_a
         assert cat["messages"] == 100
         assert by[("idle", server)]["connections"] == 50
         assert all(rd["messages"] > 0 and rd["incomplete"] == 0 for rd in by[("fanout", server)]["rounds"])
-        assert by[("rest", server)]["friends"]["requests"] > 0
+        rest = by[("rest", server)]
+        for row in ("bare_django", "friends", "conversations", "me", "members", "mixed"):
+            assert rest[row]["requests"] > 0 and rest[row]["vs_bare_django"] > 0, (server, row, rest[row])
+        assert rest["bare_django"]["path"] == "/healthz"
+        # the since-version rows: measured when the list answers carry a version, else said so
+        for row in ("since_none", "since_few"):
+            assert rest[row].get("na") == "n/a (no since_version on this build)" or rest[row]["requests"] > 0
     assert run["meta"]["versions"]["Django"]
     assert (doc.read_text() if doc.exists() else None) == before  # --no-report leaves the doc alone
 

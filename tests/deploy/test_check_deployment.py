@@ -116,11 +116,12 @@ def test_the_env_example_sets_only_known_variables():
         line.split("=", 1)[0] for line in (DEPLOY / "env.example").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    unit_only = {"IM_BIND", "FORWARDED_ALLOW_IPS", "IM_WORKER_CONCURRENCY"}  # read by the unit files (and uvicorn)
+    # read by the unit files (and uvicorn)
+    unit_only = {"IM_BIND", "FORWARDED_ALLOW_IPS", "IM_HTTP_PORT", "IM_HTTP_WORKERS", "IM_WORKER_CONCURRENCY"}
     assert names - unit_only <= _settings_knobs(), names - unit_only - _settings_knobs()
     assert {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "IM_BEHIND_TLS_PROXY", "DJANGO_SECRET_KEY"} <= names
     units = "".join(p.read_text() for p in (DEPLOY / "systemd").glob("*.service"))
-    assert units.count("EnvironmentFile=/etc/imserver/env") == 3
+    assert units.count("EnvironmentFile=/etc/imserver/env") == 4
     for name in unit_only - {"FORWARDED_ALLOW_IPS"}:
         assert "${" + name + "}" in units, name
 

@@ -1,8 +1,9 @@
 """The production topology of deploy/, run for real and used through nginx over TLS.
 
 nginx (from Debian) runs the shipped site configuration, rendered into a temp dir with a
-self-signed certificate, in front of two server nodes, a Celery worker and beat, each
-started with its systemd unit's own ``ExecStart``, on MariaDB and Redis (Redis also the
+self-signed certificate, in front of two websocket gateway nodes and the HTTP unit (its
+worker processes behind one port), a Celery worker and beat, each started with its
+systemd unit's own ``ExecStart``, on MariaDB and Redis (Redis also the
 broker). Clients connect from 127.0.0.2 so the address nginx saw differs from the one the
 nodes see (nginx's, 127.0.0.1). Needs ``DATABASE_URL=mysql://…``, ``REDIS_URL`` and nginx:
 skipped without them, a failure under ``IM_REQUIRE_SERVICES=1``.
@@ -58,6 +59,7 @@ class Topology:
     https_port: int
     http_port: int
     nodes: list[Proc]
+    http: Proc
     worker: Proc
     beat: Proc
     nginx: Proc
@@ -200,7 +202,11 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
             node = _start_unit(f"node{i}", "imserver@.service", str(port), {**env, "LOG_LEVEL": "WARNING"}, log_dir, port)
             procs.append(node)
             nodes.append(node)
-        for node in nodes:
+        http_unit_port = free_port()
+        http_unit = _start_unit("http", "imserver-http.service", "", {**env, "IM_HTTP_PORT": str(http_unit_port),
+                                                                       "LOG_LEVEL": "WARNING"}, log_dir, http_unit_port)
+        procs.append(http_unit)
+        for node in [*nodes, http_unit]:
             wait_http(node)
         worker = _start_unit("worker", "imserver-worker@.service", "1", env, log_dir)
         procs.append(worker)
@@ -211,7 +217,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         https_port, http_port = free_port(), free_port()
         conf = render_nginx(
             tmp, https_port=https_port, http_port=http_port, node_ports=[n.port for n in nodes if n.port],
-            static_root=static_root, cert=cert, key=key,
+            http_ports=[http_unit_port], static_root=static_root, cert=cert, key=key,
         )
         test = subprocess.run([nginx, "-t", "-p", str(tmp), "-e", str(tmp / "logs" / "error.log"), "-c", str(conf)],
                               capture_output=True, text=True, timeout=30)
@@ -224,7 +230,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
 
         context = ssl.create_default_context(cafile=str(cert))
         topo = Topology(
-            https_port=https_port, http_port=http_port, nodes=nodes, worker=worker, beat=beat, nginx=proxy,
+            https_port=https_port, http_port=http_port, nodes=nodes, http=http_unit, worker=worker, beat=beat, nginx=proxy,
             env=env, db_url=live_url, ssl=context, tmp=tmp, procs=procs,
         )
         try:
@@ -285,6 +291,39 @@ def test_nginx_serves_static_files_redirects_plain_http_and_proxies_health(topol
     resp = conn.getresponse()
     assert resp.status == 301 and resp.getheader("Location") == "https://localhost/api/v1/users/me"
     conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(x) for x in (task / "children").read_text().split()]
+    return out
+
+
+def test_rest_goes_to_the_http_workers_and_websockets_to_the_gateway_nodes(topology: Topology):
+    topology.register(["rio", "sam"])
+    for _ in range(4):
+        status, body, _ = topology.request("GET", "/api/v1/users/me", token=topology.admin())
+        assert status == 200 and body["user_id"] == ADMIN, body
+
+    async def scenario() -> None:
+        rio, sam = await topology.open("rio"), await topology.open("sam")
+        ack = await rio.call("msg.send", text("split1", "over the gateway", session_type=1, recv_id="sam"))
+        assert ack["code"] == 0, ack
+        assert await sam.wait(lambda: any(p["data"]["seq"] == ack["data"]["seq"] for p in sam.pushes()), 10)
+        await rio.close()
+        await sam.close()
+
+    run(scenario(), 30)
+    access = (topology.tmp / "logs" / "imserver.access.log").read_text().splitlines()
+    api = {line.split("upstream=")[1].split()[0] for line in access if "GET /api/v1/users/me" in line}
+    ws = {line.split("upstream=")[1].split()[0] for line in access if "GET /ws/" in line}
+    assert api == {f"127.0.0.1:{topology.http.port}"}, api
+    assert ws and ws <= {f"127.0.0.1:{n.port}" for n in topology.nodes}, ws
+    # the unit runs IM_HTTP_WORKERS worker processes behind its one port (uvicorn's supervisor spawns them)
+    workers = [c for c in _children(topology.http.popen.pid)
+               if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+    assert len(workers) == int(unit_environment("imserver-http.service")["IM_HTTP_WORKERS"]) == 2, workers
 
 
 def test_the_nodes_know_the_request_came_over_tls(topology: Topology):

@@ -30,15 +30,27 @@ def _replace(text: str, pattern: str, repl: str, *, count: int) -> str:
     return new
 
 
+def _upstream(site: str, name: str, ports: list[int], shipped: int) -> str:
+    """Point the shipped ``upstream <name>`` block (``shipped`` server lines) at ``ports``."""
+    block = re.search(rf"(?ms)^upstream {name} {{\n.*?^}}\n", site)
+    assert block, f"deploy/nginx/imserver.conf: no upstream {name}"
+    lines = re.findall(r"^    server 127\.0\.0\.1:\d+ ([^\n]*);$", block.group(0), flags=re.M)
+    assert len(lines) == shipped, f"the shipped upstream {name} lists {shipped} server(s)"
+    servers = "".join(f"    server 127.0.0.1:{port} {lines[0]};\n" for port in ports)
+    new = _replace(block.group(0), r"(?m)^    server 127\.0\.0\.1:\d+ [^\n]*;\n(?:    server 127\.0\.0\.1:\d+ [^\n]*;\n)*",
+                   servers, count=1)
+    return site.replace(block.group(0), new)
+
+
 def render_nginx(
-    tmp: Path, *, https_port: int, http_port: int, node_ports: list[int], static_root: Path, cert: Path, key: Path
+    tmp: Path, *, https_port: int, http_port: int, node_ports: list[int], http_ports: list[int], static_root: Path,
+    cert: Path, key: Path,
 ) -> Path:
-    """Write ``tmp/nginx.conf`` (main file + the shipped site) and return its path."""
+    """Write ``tmp/nginx.conf`` (main file + the shipped site) and return its path: websockets
+    to ``node_ports`` (the gateway nodes), everything else to ``http_ports`` (the HTTP unit)."""
     site = (DEPLOY / "nginx" / "imserver.conf").read_text()
-    servers = re.findall(r"^    server 127\.0\.0\.1:\d+ ([^\n]*);$", site, flags=re.M)
-    assert len(servers) == 2, "the shipped upstream lists two nodes"
-    block = "".join(f"    server 127.0.0.1:{port} {servers[0]};\n" for port in node_ports)
-    site = _replace(site, r"(?m)^    server 127\.0\.0\.1:\d+ [^\n]*;\n(?:    server 127\.0\.0\.1:\d+ [^\n]*;\n)*", block, count=1)
+    site = _upstream(site, "imserver_nodes", node_ports, shipped=2)
+    site = _upstream(site, "imserver_http", http_ports, shipped=1)
     site = _replace(site, r"listen 80;", f"listen 127.0.0.1:{http_port};", count=1)
     site = _replace(site, r"listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;", count=1)
     site = _replace(site, r"\n *listen \[::\]:(80|443)[^;]*;", "", count=2)
