@@ -29,6 +29,7 @@ Websocket messages are capped in both servers at :func:`ws_transport_cap` (16 ti
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -160,6 +161,66 @@ class RequestLimitsMiddleware:
                 await send(message)
 
         await self.app(scope, counted_receive, guarded_send)
+
+
+# ----------------------------------------------------------------------- WSGI
+StartResponse = Callable[..., Any]
+
+
+def _environ_error(environ: dict[str, Any]) -> tuple[Code, str] | None:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        query = environ.get("QUERY_STRING", "")
+        raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + ("?" + query if query else "")
+    if len(raw.encode("latin-1", "replace")) > settings.IM_HTTP_MAX_URL_BYTES:
+        return url_error()
+    size = 0
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            size += len(key) + len(value) - (5 if key.startswith("HTTP_") else 0) + 4
+    if size > settings.IM_HTTP_MAX_HEADER_BYTES:
+        return header_error()
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            return Code.BAD_ARGS, "Content-Length is not a number"
+        limit, refused = body_limit(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        if length > limit:
+            return refused
+    return None
+
+
+class RequestLimitsWSGIMiddleware:
+    """The same limits for the WSGI application (the HTTP workers: ``imserver.wsgi``): the URL, the
+    headers and a declared ``Content-Length`` are checked before Django runs; a body without one
+    (chunked) is read up to its limit first, and refused past it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        error = _environ_error(environ)
+        if error is None and not environ.get("CONTENT_LENGTH") and "chunked" in environ.get(
+            "HTTP_TRANSFER_ENCODING", ""
+        ).lower():
+            limit, refused = body_limit(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+            body = environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                error = refused
+            else:
+                environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        if error is None:
+            return self.app(environ, start_response)
+        code, msg = error
+        body = error_body(code, msg)
+        status = http_status(code)
+        start_response(
+            f"{status} {_REASONS.get(status, b'Error').decode()}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close")],
+        )
+        return [body]
 
 
 # -------------------------------------------------------------------- servers

@@ -320,9 +320,9 @@ def test_rest_goes_to_the_http_workers_and_websockets_to_the_gateway_nodes(topol
     ws = {line.split("upstream=")[1].split()[0] for line in access if "GET /ws/" in line}
     assert api == {f"127.0.0.1:{topology.http.port}"}, api
     assert ws and ws <= {f"127.0.0.1:{n.port}" for n in topology.nodes}, ws
-    # the unit runs IM_HTTP_WORKERS worker processes behind its one port (uvicorn's supervisor spawns them)
+    # the unit runs IM_HTTP_WORKERS granian worker processes behind its one port (its main process forks them)
     workers = [c for c in _children(topology.http.popen.pid)
-               if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+               if "granian" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
     assert len(workers) == int(unit_environment("imserver-http.service")["IM_HTTP_WORKERS"]) == 2, workers
 
 

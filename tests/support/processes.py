@@ -118,6 +118,9 @@ def start_asgi_node(name: str, env: dict[str, str], log_dir: Path, server: str =
     if server == "uvicorn":
         argv = [sys.executable, "-m", "uvicorn", "imserver.asgi:application", "--host", "127.0.0.1",
                 "--port", str(port), "--log-level", "warning"]
+    elif server == "granian":  # the HTTP unit's server: WSGI workers, no websockets
+        argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "1", "--blocking-threads", "2", "--log-level", "warning", "imserver.wsgi:application"]
     else:
         argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "imserver.asgi:application"]
     proc = _start(name, argv, env, log_dir, port=port)
