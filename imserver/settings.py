@@ -347,6 +347,8 @@ IM_VERSION_LOG_KEEP = env_int("IM_VERSION_LOG_KEEP", 1000, minimum=1)
 # seconds a rendered conversation-list page is reused for the same user, version and query (new
 # messages and read marks do not bump the list's version; the websocket's seqs are live); 0: never
 IM_CONVERSATION_LIST_CACHE_SECONDS = env_int("IM_CONVERSATION_LIST_CACHE_SECONDS", 1, minimum=0)
+# rendered list pages each server process keeps in memory too (version-keyed: never stale)
+IM_LIST_PAGES_PER_PROCESS = env_int("IM_LIST_PAGES_PER_PROCESS", 512, minimum=0)
 
 # files (apps/files; docs/integrations.md): uploads up to this size (413 beyond, refused before the body is read)
 IM_UPLOAD_MAX_BYTES = env_int("IM_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from apps.accounts import services as account_services
 from apps.accounts.constants import Platform
 from apps.accounts.models import User
+from apps.common.listsync import local_pages
 
 ADMIN_ID = "imAdmin"
 
@@ -22,8 +23,10 @@ def _im_test_settings(settings):
     settings.IM_SECRET = "test-secret-0123456789"
     settings.IM_ADMIN_USER_IDS = [ADMIN_ID]
     cache.clear()
+    local_pages.clear()  # test databases reuse user ids and list versions
     yield
     cache.clear()
+    local_pages.clear()
 
 
 def services_required() -> bool:

@@ -4,7 +4,8 @@ The views of the four hot lists (friends, joined groups, group members, conversa
 these after their own checks. :func:`sync_answer` answers an incremental sync from
 :mod:`apps.common.versionlog`; :func:`cached_page` serves a full page from the cache under a
 key of the list's version and the normalized query (a repeat read is one version read and
-one page read, no database); :func:`etagged` renders an answer with an ``ETag`` from its
+one page read, no database; the page also stays in this process, and with the version read
+alongside the token a repeat read is one cache read in all); :func:`etagged` renders an answer with an ``ETag`` from its
 bytes (lists whose version does not cover all they show), and :func:`snapshot_page` reuses such
 a rendering for a few seconds. Every list answer carries an
 ``ETag``; a request whose ``If-None-Match`` holds it gets ``304`` with no body.
@@ -13,6 +14,9 @@ a rendering for a few seconds. Every list answer carries an
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +63,55 @@ def sync_schema(name: str, item: type[serializers.Serializer]) -> serializers.Se
     )
 
 
+def prefetch(kind: str, owner: str) -> list[str]:
+    """The cache key of a list's version, for a view's ``cache_prefetch`` (the bearer-token
+    authentication reads it in the same ``get_many`` as the token and its user)."""
+    return [versionlog.version_key(kind, owner)]
+
+
+def _version(request: Request, kind: str, owner: str) -> int:
+    """The list's version: from the authentication's read when it fetched it, else one cache read."""
+    hit = (getattr(request, "cache_prefetched", None) or {}).get(versionlog.version_key(kind, owner))
+    return hit if isinstance(hit, int) else versionlog.current_version(kind, owner)
+
+
+class LocalPages:
+    """Rendered pages kept in this process too (a bounded LRU, each entry with its own expiry):
+    a page keyed by its list's version never changes, so a repeat read needs no cache read for it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: str, body: bytes, seconds: float) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._pages[key] = (time.monotonic() + seconds, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+local_pages = LocalPages(settings.IM_LIST_PAGES_PER_PROCESS)
+
+
 def _etag(seed: bytes) -> str:
     return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"'
 
@@ -81,7 +134,7 @@ def sync_answer(
 ) -> HttpResponse:
     """The ``since_version`` answer of one list. ``render(ids)`` renders the items with those ids at
     their current state (``None``: the whole list); an id it does not find was removed since."""
-    if since and since == versionlog.current_version(kind, owner):  # nothing changed: one cache read
+    if since and since == _version(request, kind, owner):  # nothing changed: no read beyond the token's
         data: dict[str, Any] = {"version": since, "full": False, "changed": [], "deleted": []}
     else:
         found = versionlog.changes_since(kind, owner, since)
@@ -111,24 +164,27 @@ def cached_page(
     The version is read before the list is rendered, so a cached page is never older than its
     version (a change committing in between is shown early and sent again by the next sync).
     """
-    version = versionlog.current_version(kind, owner)
+    version = _version(request, kind, owner)
     key = _page_key(request, kind, owner, version)
     etag = _etag(key.encode())
     if _not_modified(request, etag):
         return _json(b"", etag, 304)
-    body = cache.get(key)
-    if not isinstance(body, bytes):
-        data = render()
-        data["version"] = version
-        body = ORJSONRenderer().render(data)
-        cache.set(key, body, settings.IM_RELATION_CACHE_SECONDS)
+    body = local_pages.get(key)
+    if body is None:
+        body = cache.get(key)
+        if not isinstance(body, bytes):
+            data = render()
+            data["version"] = version
+            body = ORJSONRenderer().render(data)
+            cache.set(key, body, settings.IM_RELATION_CACHE_SECONDS)
+        local_pages.put(key, body, settings.IM_RELATION_CACHE_SECONDS)
     return _json(body, etag)
 
 
 def etagged(request: Request, *, kind: str, owner: str, render: Callable[[], dict[str, Any]]) -> HttpResponse:
     """A full (paged) list answer rendered every time (what it shows changes beyond its version),
     with the list's version in the body and an ``ETag`` of its bytes."""
-    version = versionlog.current_version(kind, owner)
+    version = _version(request, kind, owner)
     data = render()
     data["version"] = version
     body = ORJSONRenderer().render(data)
@@ -145,13 +201,16 @@ def snapshot_page(
     ``seconds``. The ``ETag`` is of the bytes, so a revalidation never hides a change."""
     if seconds <= 0:
         return etagged(request, kind=kind, owner=owner, render=render)
-    version = versionlog.current_version(kind, owner)
+    version = _version(request, kind, owner)
     key = make_key("vl:snap", kind, owner, _page_key(request, kind, owner, version))
-    body = cache.get(key)
-    if not isinstance(body, bytes):
-        data = render()
-        data["version"] = version
-        body = ORJSONRenderer().render(data)
-        cache.set(key, body, seconds)
+    body = local_pages.get(key)
+    if body is None:
+        body = cache.get(key)
+        if not isinstance(body, bytes):
+            data = render()
+            data["version"] = version
+            body = ORJSONRenderer().render(data)
+            cache.set(key, body, seconds)
+        local_pages.put(key, body, seconds)
     etag = _etag(body)
     return _json(body, etag, 304 if _not_modified(request, etag) else 200)

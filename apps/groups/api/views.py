@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from apps.accounts.api.serializers import ExField, UserIdField
 from apps.accounts.authentication import request_user
 from apps.accounts.services import user_get
-from apps.common import versionlog
+from apps.common import listsync, versionlog
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
@@ -197,6 +197,10 @@ class GroupMembersApi(APIView):
     class Input(serializers.Serializer):
         user_ids = serializers.ListField(child=UserIdField(), allow_empty=False, max_length=1000)
         message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def cache_prefetch(self, user_id: str) -> list[str]:
+        """The list's version, read with the token (:func:`apps.common.listsync.prefetch`)."""
+        return listsync.prefetch(versionlog.MEMBERS, self.kwargs["group_id"])
 
     @extend_schema(
         tags=["groups"], summary="Group members (members and admins only; paged, role filter, keyword search)",
@@ -527,6 +531,10 @@ class JoinedGroupsApi(APIView):
         role_level = serializers.ChoiceField(choices=Role.values, required=False, allow_null=True, default=None,
                                              help_text="only groups where I have this role")
         since_version = since_field()
+
+    def cache_prefetch(self, user_id: str) -> list[str]:
+        """The list's version, read with the token (:func:`apps.common.listsync.prefetch`)."""
+        return listsync.prefetch(versionlog.GROUPS, user_id)
 
     @extend_schema(
         tags=["groups"], summary="The groups I am a member of (paged, newest first; dismissed ones included)",

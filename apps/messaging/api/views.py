@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.api.serializers import UserIdField
 from apps.accounts.authentication import request_claims, request_user
-from apps.common import versionlog
+from apps.common import listsync, versionlog
 from apps.common.api import TOKEN_ERRORS, OkSerializer, error_responses, ok, paginate_rows
 from apps.common.errors import Code
 from apps.common.listsync import since_field, snapshot_page, sync_answer, sync_schema
@@ -75,6 +75,10 @@ class ConversationsApi(APIView):
     class Params(serializers.Serializer):
         include_hidden = serializers.BooleanField(required=False, default=False)
         since_version = since_field()
+
+    def cache_prefetch(self, user_id: str) -> list[str]:
+        """The list's version, read with the token (:func:`apps.common.listsync.prefetch`)."""
+        return listsync.prefetch(versionlog.CONVERSATIONS, user_id)
 
     @extend_schema(
         tags=["conversations"],

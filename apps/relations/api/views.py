@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from apps.accounts.api.serializers import ExField, UserIdField
 from apps.accounts.authentication import request_user
 from apps.accounts.permissions import IsAppAdmin
-from apps.common import versionlog
+from apps.common import listsync, versionlog
 from apps.common.api import AUTH_ERRORS as AUTH
 from apps.common.api import (
     PAGE_PARAMS,
@@ -145,6 +145,10 @@ class FriendsApi(APIView):
                                         help_text="matches nickname, remark or user_id")
         pinned = serializers.BooleanField(required=False, allow_null=True, default=None)
         since_version = since_field()
+
+    def cache_prefetch(self, user_id: str) -> list[str]:
+        """The list's version, read with the token (:func:`apps.common.listsync.prefetch`)."""
+        return listsync.prefetch(versionlog.FRIENDS, user_id)
 
     @extend_schema(
         tags=["friends"],
