@@ -150,3 +150,42 @@ def test_the_cached_version_is_never_lowered(alice, friends):
     assert versionlog.current_version("friends", "alice") == head
     versionlog.publish("friends", {"alice": head + 1})
     assert versionlog.current_version("friends", "alice") == head + 1
+
+
+def test_a_repeat_read_is_one_cache_read_and_no_query(alice_api, friends, monkeypatch):
+    alice_api.get("/api/v1/friends")  # the page rendered, kept in the cache and in this process
+    reads: list[list[str]] = []
+    inside = []  # the local-memory cache answers get_many with get: count the outer call only
+    get_many, get = cache.get_many, cache.get
+
+    def counted_get_many(keys, *a, **k):
+        reads.append(list(keys))
+        inside.append(1)
+        try:
+            return get_many(keys, *a, **k)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(cache, "get_many", counted_get_many)
+    def counted_get(key, *a, **k):
+        if not inside:
+            reads.append([key])
+        return get(key, *a, **k)
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    with CaptureQueriesContext(connection) as queries:
+        repeat = alice_api.get("/api/v1/friends")
+    assert repeat.status_code == 200 and len(repeat.json()["results"]) == 3
+    assert queries.captured_queries == []
+    # the token's status, its user and the list's version, together
+    assert len(reads) == 1 and versionlog.version_key("friends", "alice") in reads[0], reads
+
+
+def test_a_page_kept_in_the_process_gives_way_to_the_next_version(alice, alice_api, friends):
+    first = alice_api.get("/api/v1/friends").json()
+    cache.clear()  # only this process's copy is left (and the version is read again from the database)
+    assert alice_api.get("/api/v1/friends").json() == first
+    services.friend_update(owner=alice, friend_id="f1", data={"remark": "later"})
+    after = alice_api.get("/api/v1/friends").json()
+    assert after["version"] > first["version"]
+    assert {i["friend_user_id"]: i["remark"] for i in after["results"]}["f1"] == "later"
