@@ -109,23 +109,33 @@ async def _answer(send: Send, code: Code, msg: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _scope_error(scope: dict[str, Any]) -> tuple[Code, str] | None:
-    target = len(scope.get("raw_path") or scope.get("path", "").encode()) + len(scope.get("query_string") or b"")
-    if target > settings.IM_HTTP_MAX_URL_BYTES:
+def _limits_error(
+    target_bytes: int, header_bytes: int, declared: str | bytes | None, method: str, path: str,
+) -> tuple[Code, str] | None:
+    """The first limit a request breaks (URL, headers, declared body), for either interface."""
+    if target_bytes > settings.IM_HTTP_MAX_URL_BYTES:
         return url_error()
-    headers = scope.get("headers") or []
-    if sum(len(k) + len(v) + 4 for k, v in headers) > settings.IM_HTTP_MAX_HEADER_BYTES:
+    if header_bytes > settings.IM_HTTP_MAX_HEADER_BYTES:
         return header_error()
-    for key, value in headers:
-        if key == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                return Code.BAD_ARGS, "Content-Length is not a number"
-            limit, refused = body_limit(scope.get("method", ""), scope.get("path", ""))
-            if declared > limit:
-                return refused
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            return Code.BAD_ARGS, "Content-Length is not a number"
+        limit, refused = body_limit(method, path)
+        if length > limit:
+            return refused
     return None
+
+
+def _scope_error(scope: dict[str, Any]) -> tuple[Code, str] | None:
+    headers = scope.get("headers") or []
+    return _limits_error(
+        len(scope.get("raw_path") or scope.get("path", "").encode()) + len(scope.get("query_string") or b""),
+        sum(len(k) + len(v) + 4 for k, v in headers),
+        next((value for key, value in headers if key == b"content-length"), None),
+        scope.get("method", ""), scope.get("path", ""),
+    )
 
 
 class RequestLimitsMiddleware:
@@ -172,24 +182,14 @@ def _environ_error(environ: dict[str, Any]) -> tuple[Code, str] | None:
     if raw is None:
         query = environ.get("QUERY_STRING", "")
         raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + ("?" + query if query else "")
-    if len(raw.encode("latin-1", "replace")) > settings.IM_HTTP_MAX_URL_BYTES:
-        return url_error()
     size = 0
     for key, value in environ.items():
         if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             size += len(key) + len(value) - (5 if key.startswith("HTTP_") else 0) + 4
-    if size > settings.IM_HTTP_MAX_HEADER_BYTES:
-        return header_error()
-    declared = environ.get("CONTENT_LENGTH") or ""
-    if declared:
-        try:
-            length = int(declared)
-        except ValueError:
-            return Code.BAD_ARGS, "Content-Length is not a number"
-        limit, refused = body_limit(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
-        if length > limit:
-            return refused
-    return None
+    return _limits_error(
+        len(raw.encode("latin-1", "replace")), size, environ.get("CONTENT_LENGTH"),
+        environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+    )
 
 
 class RequestLimitsWSGIMiddleware:

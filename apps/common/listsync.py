@@ -169,25 +169,32 @@ def cached_page(
     etag = _etag(key.encode())
     if _not_modified(request, etag):
         return _json(b"", etag, 304)
+    return _json(_kept_page(key, version, render, settings.IM_RELATION_CACHE_SECONDS), etag)
+
+
+def _rendered(version: int, render: Callable[[], dict[str, Any]]) -> bytes:
+    data = render()
+    data["version"] = version
+    return ORJSONRenderer().render(data)
+
+
+def _kept_page(key: str, version: int, render: Callable[[], dict[str, Any]], seconds: float) -> bytes:
+    """The page under ``key``: this process's copy, else the shared cache's, else rendered now
+    (and kept in both for ``seconds``)."""
     body = local_pages.get(key)
     if body is None:
         body = cache.get(key)
         if not isinstance(body, bytes):
-            data = render()
-            data["version"] = version
-            body = ORJSONRenderer().render(data)
-            cache.set(key, body, settings.IM_RELATION_CACHE_SECONDS)
-        local_pages.put(key, body, settings.IM_RELATION_CACHE_SECONDS)
-    return _json(body, etag)
+            body = _rendered(version, render)
+            cache.set(key, body, seconds)
+        local_pages.put(key, body, seconds)
+    return body
 
 
 def etagged(request: Request, *, kind: str, owner: str, render: Callable[[], dict[str, Any]]) -> HttpResponse:
     """A full (paged) list answer rendered every time (what it shows changes beyond its version),
     with the list's version in the body and an ``ETag`` of its bytes."""
-    version = _version(request, kind, owner)
-    data = render()
-    data["version"] = version
-    body = ORJSONRenderer().render(data)
+    body = _rendered(_version(request, kind, owner), render)
     etag = _etag(body)
     return _json(body, etag, 304 if _not_modified(request, etag) else 200)
 
@@ -203,14 +210,6 @@ def snapshot_page(
         return etagged(request, kind=kind, owner=owner, render=render)
     version = _version(request, kind, owner)
     key = make_key("vl:snap", kind, owner, _page_key(request, kind, owner, version))
-    body = local_pages.get(key)
-    if body is None:
-        body = cache.get(key)
-        if not isinstance(body, bytes):
-            data = render()
-            data["version"] = version
-            body = ORJSONRenderer().render(data)
-            cache.set(key, body, seconds)
-        local_pages.put(key, body, seconds)
+    body = _kept_page(key, version, render, seconds)
     etag = _etag(body)
     return _json(body, etag, 304 if _not_modified(request, etag) else 200)

@@ -147,8 +147,20 @@ MEMBER_ROW_FIELDS = (
 )
 
 
-def _in(col: str, ids: list[str]) -> str:
-    return f" AND {col} IN ({', '.join(['%s'] * len(ids))})"
+def _member_where(key: str, value: str, role_level: int | None, ids_field: str, ids: list[str] | None,
+                  ) -> tuple[str, list[Any]]:
+    """The WHERE clause and parameters of a statement on the member table ``m``: rows whose
+    ``key`` is ``value``, of one role if given, narrowed to ``ids`` of ``ids_field`` if given."""
+    where = f"m.{column(GroupMember, key)} = %s"
+    params: list[Any] = [value]
+    if role_level is not None:
+        where += f" AND m.{column(GroupMember, 'role_level')} = %s"
+        params.append(role_level)
+    if ids is not None:
+        wanted = ids or [""]  # no ids: no row
+        where += f" AND m.{column(GroupMember, ids_field)} IN ({', '.join(['%s'] * len(wanted))})"
+        params.extend(wanted)
+    return where, params
 
 
 def group_member_rows(
@@ -164,14 +176,7 @@ def group_member_rows(
         for name in MEMBER_ROW_FIELDS[:11]
     )
     profile = ", ".join(f"u.{column(User, name.removeprefix('user__'))}" for name in MEMBER_ROW_FIELDS[11:])
-    where = f"m.{column(GroupMember, 'group')} = %s"
-    params: list[Any] = [group_id]
-    if role_level is not None:
-        where += f" AND m.{column(GroupMember, 'role_level')} = %s"
-        params.append(role_level)
-    if user_ids is not None:
-        where += _in(f"m.{column(GroupMember, 'user')}", user_ids or [""])
-        params.extend(user_ids or [""])
+    where, params = _member_where("group", group_id, role_level, "user", user_ids)
     sql = (
         f"SELECT {own}, {profile} FROM {table(GroupMember)} m "  # noqa: S608 - model names only
         f"JOIN {table(User)} u ON u.{column(User, 'user_id')} = m.{column(GroupMember, 'user')} "
@@ -233,14 +238,7 @@ def joined_group_rows(*, user_id: str, role_level: int | None = None, group_ids:
         count_sql if name == "member_count" else f"g.{column(Group, name)}" for name in JOINED_GROUP_GROUP_FIELDS
     )
     member_cols = ", ".join(f"m.{column(GroupMember, name)}" for name in JOINED_GROUP_MEMBER_FIELDS)
-    where = f"m.{column(GroupMember, 'user')} = %s"
-    params: list[Any] = [user_id]
-    if role_level is not None:
-        where += f" AND m.{column(GroupMember, 'role_level')} = %s"
-        params.append(role_level)
-    if group_ids is not None:
-        where += _in(f"m.{group_col}", group_ids or [""])
-        params.extend(group_ids or [""])
+    where, params = _member_where("user", user_id, role_level, "group", group_ids)
     sql = (
         f"SELECT {group_cols}, {member_cols} FROM {table(GroupMember)} m "  # noqa: S608 - model names only
         f"JOIN {table(Group)} g ON g.{column(Group, 'group_id')} = m.{group_col} "

@@ -148,16 +148,6 @@ def friend_list_rows(*, owner_id: str, keyword: str = "", pinned: bool | None = 
     return RawRows(_friend_rows_sql(pinned is not None), params, count, params)
 
 
-def friend_count(*, owner_id: str, keyword: str = "", pinned: bool | None = None) -> int:
-    """How many rows :func:`friend_list` has; joins the profiles only to match a keyword."""
-    qs = Friend.objects.filter(owner_id=owner_id)
-    if keyword:
-        qs = keyword_filter(qs, keyword, "friend__nickname", "remark", "friend__user_id")
-    if pinned is not None:
-        qs = qs.filter(is_pinned=pinned)
-    return qs.count()
-
-
 def friend_get(*, owner_id: str, friend_id: str) -> Friend | None:
     return Friend.objects.filter(owner_id=owner_id, friend_id=friend_id).select_related("friend").first()
 
