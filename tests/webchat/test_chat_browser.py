@@ -188,7 +188,8 @@ def test_two_users_chat_both_ways_with_history_paging_receipts_and_typing(chat_s
 
     open_chat(b, srv.base, tok["bob"])
     wait_for(lambda: badge(b, "Alice") == "35", what="35 unread on bob's list")
-    assert "old 35" in b.find_element("css selector", "button.conv .conv-last").text
+    wait_for(lambda: "old 35" in b.find_element("css selector", "button.conv .conv-last").text,
+             what="the last message in the list")
     open_chat(a, srv.base, tok["alice"])
 
     open_conversation(b, "Alice")
@@ -476,8 +477,9 @@ def test_pictures_and_files_upload_show_as_thumbnail_and_link_and_download_the_s
         href,
     )
     assert base64.b64decode(in_page) == notes
-    # the list shows what came last
-    assert "[File] notes.txt" in b.find_element("css selector", "button.conv .conv-last").text
+    # the list shows what came last (read inside wait_for: the list re-renders on presence and reads)
+    wait_for(lambda: "[File] notes.txt" in b.find_element("css selector", "button.conv .conv-last").text,
+             what="the file as the conversation's last message")
     screenshot(b, "chat-files")
 
     # pulled from history in a fresh window (signed links asked for again)
